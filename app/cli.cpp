@@ -1,0 +1,69 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "net/address.hpp"
+#include "net/protocol.hpp"
+
+namespace lanchat::app {
+
+std::variant<Options, int> parse_cli(int argc, char** argv) {
+  Options o;
+  CLI::App app{"lanchat: chat on your local network. Run without arguments to open the window."};
+  app.set_version_flag("--version", "lanchat 0.1.0 (protocol 1)");
+  app.add_option("--screenshot", o.screenshot, "write a PNG of the window once it has settled");
+  app.add_flag("--exit-after-screenshot", o.exit_after_screenshot,
+               "quit once the screenshot is written");
+  app.add_option("--test-report", o.test_report, "write widget positions (for UI tests)");
+
+  std::string port_text = "5555";
+  auto* host = app.add_subcommand("host", "serve a chat room (and chat in it from the window)");
+  host->add_option("--bind", o.host.bind, "address to listen on")->capture_default_str();
+  host->add_option("--port", port_text, "TCP port; 0 picks a free one")->capture_default_str();
+  host->add_option("--name", o.host.room, "room name shown to everyone")->capture_default_str();
+  host->add_option("--nick", o.host.nick, "your nick in the window");
+  host->add_option("--password", o.host.password, "room password (empty: none)");
+  host->add_flag("--headless", o.headless, "serve without a window; log to stdout");
+
+  std::string target;
+  auto* join = app.add_subcommand("join", "join a room");
+  join->add_option("target", target, "HOST[:PORT] of the server")->required();
+  join->add_option("--nick", o.join.nick, "your nick")->required();
+  join->add_option("--password", o.join.password, "room password");
+  join->add_flag("--headless", o.headless,
+                 "line mode: each stdin line is said; events print to stdout");
+  app.require_subcommand(0, 1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto usage_error = [](const std::string& msg) {
+    std::cerr << "lanchat: " << msg << "\n";
+    return 2;
+  };
+  if (host->parsed()) {
+    o.mode = Mode::host;
+    auto port = net::parse_port(port_text, /*allow_zero=*/true);
+    if (auto* e = std::get_if<std::string>(&port)) return usage_error(*e);
+    o.host.port = std::get<std::uint16_t>(port);
+    if (!o.host.nick.empty()) {
+      if (auto why = proto::check_nick(o.host.nick)) return usage_error("bad --nick: " + *why);
+    }
+  } else if (join->parsed()) {
+    o.mode = Mode::join;
+    auto hp = net::parse_host_port(target, proto::kDefaultPort);
+    if (auto* e = std::get_if<std::string>(&hp)) return usage_error(*e);
+    o.join.host = std::get<net::HostPort>(hp).host;
+    o.join.port = std::get<net::HostPort>(hp).port;
+    if (auto why = proto::check_nick(o.join.nick)) return usage_error("bad --nick: " + *why);
+  } else if (o.headless) {
+    return usage_error("--headless goes with `host` or `join`");
+  }
+  return o;
+}
+
+}  // namespace lanchat::app

@@ -1,0 +1,41 @@
+#pragma once
+// Command-line options. Parsing is separate from running so the launcher and the window
+// can start from the same values.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace lanchat::app {
+
+struct HostOptions {
+  std::string bind = "0.0.0.0";
+  std::uint16_t port = 5555;
+  std::string room = "lanchat";
+  std::string nick;  // the host's own nick in the window
+  std::string password;
+};
+
+struct JoinOptions {
+  std::string host;
+  std::uint16_t port = 5555;
+  std::string nick;
+  std::string password;
+};
+
+enum class Mode { launcher, host, join };
+
+struct Options {
+  Mode mode = Mode::launcher;
+  bool headless = false;
+  HostOptions host;
+  JoinOptions join;
+  std::string screenshot;  // window: write a PNG after the first frames, then go on
+  bool exit_after_screenshot = false;
+  std::string test_report;  // window: write widget rectangles for UI tests
+};
+
+// Returns the options, or an exit code when parsing ended the program (help, error).
+std::variant<Options, int> parse_cli(int argc, char** argv);
+
+}  // namespace lanchat::app

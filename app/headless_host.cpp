@@ -1,0 +1,68 @@
+// `lanchat host --headless`: the server with its event log on stdout.
+#include <asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "app/console.hpp"
+#include "app/headless.hpp"
+#include "net/address.hpp"
+#include "net/net_thread.hpp"
+#include "net/server.hpp"
+
+namespace lanchat::app {
+
+int run_headless_host(const HostOptions& options) {
+  net::raise_fd_limit();
+  net::EventQueue events;
+  net::NetThread net;
+
+  net::ServerConfig config;
+  config.bind_address = options.bind;
+  config.port = options.port;
+  config.room = options.room;
+  config.password = options.password;
+  auto server = net::Server::create(net.context(), config, events);
+  if (auto error = server->start()) {
+    std::cerr << "lanchat: " << *error << "\n";
+    return kExitStartup;
+  }
+  // Scripts wait for this exact first line (and read the real port from it with --port 0).
+  std::cout << "listening on " << net::to_string(server->local_endpoint()) << std::endl;
+
+  asio::signal_set signals(net.context(), SIGINT, SIGTERM);
+  int signal_count = 0;
+  std::function<void(const asio::error_code&, int)> on_signal =
+      [&](const asio::error_code& ec, int sig) {
+        if (ec) return;
+        if (++signal_count > 1) {
+          std::cerr << "lanchat: second signal, closing at once\n";
+          std::_Exit(kExitStartup);
+        }
+        server->stop(sig == SIGINT ? "the server was interrupted" : "the server is shutting down");
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+  net.start([&events](const char* what) {
+    events.push(net::ServerLog{net::now_ms(), net::LogLevel::error,
+                               std::string("internal error (recovered): ") + what});
+  });
+
+  bool stopped = false;
+  while (!stopped) {
+    net::Event ev;
+    if (!events.wait_pop(ev, std::chrono::milliseconds(500))) continue;
+    do {
+      if (auto* log = std::get_if<net::ServerLog>(&ev)) {
+        std::cout << format_log(*log) << '\n';
+      } else if (std::holds_alternative<net::ServerStopped>(ev)) {
+        stopped = true;
+      }
+    } while (events.try_pop(ev));
+    std::cout.flush();
+  }
+  net.post([&signals] { signals.cancel(); });
+  net.stop();
+  return kExitOk;
+}
+
+}  // namespace lanchat::app

@@ -1,0 +1,134 @@
+// `lanchat join HOST --nick N --headless`: a line client for scripts and terminals.
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "app/console.hpp"
+#include "app/headless.hpp"
+#include "net/client.hpp"
+#include "net/net_thread.hpp"
+
+namespace lanchat::app {
+
+namespace {
+
+constexpr std::size_t kMaxStdinLine = 1 << 20;
+
+// Reads stdin in its own thread (a terminal, a pipe or a file all work with poll) and
+// hands each line to the client on the net thread; EOF asks the client to quit.
+void read_stdin(net::NetThread& net, const std::shared_ptr<net::Client>& client,
+                const std::atomic<bool>& stop) {
+  std::string pending;
+  bool overlong = false;
+  char buf[4096];
+  auto say = [&](std::string line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) return;  // skip blank lines
+    net.post([client, text = std::move(line)]() mutable { client->say(std::move(text)); });
+  };
+  while (!stop.load()) {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    const int r = ::poll(&p, 1, 100);
+    if (r == 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    const ssize_t n = r < 0 ? 0 : ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] == '\n') {
+        if (overlong) {
+          std::cerr << "lanchat: input line too long, not sent\n";
+        } else {
+          say(std::move(pending));
+        }
+        pending.clear();
+        overlong = false;
+      } else if (!overlong) {
+        pending += buf[i];
+        if (pending.size() > kMaxStdinLine) {
+          overlong = true;
+          pending.clear();
+        }
+      }
+    }
+  }
+  if (!pending.empty() && !overlong) say(std::move(pending));
+  net.post([client] { client->quit(); });
+}
+
+}  // namespace
+
+int run_headless_join(const JoinOptions& options) {
+  net::EventQueue events;
+  net::NetThread net;
+  net::ClientConfig config;
+  config.host = options.host;
+  config.port = options.port;
+  config.nick = options.nick;
+  config.password = options.password;
+  auto client = net::Client::create(net.context(), config, events);
+  net.post([client] { client->start(); });
+  net.start();
+
+  std::atomic<bool> stop_reading{false};
+  std::thread reader([&] { read_stdin(net, client, stop_reading); });
+
+  int exit_code = -1;
+  while (exit_code < 0) {
+    net::Event ev;
+    if (!events.wait_pop(ev, std::chrono::milliseconds(500))) continue;
+    do {
+      std::visit(
+          [&](auto& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, net::ClientWelcome>) {
+              for (const auto& m : e.welcome.history) std::cout << format_chat(m) << '\n';
+              std::string users;
+              for (const auto& u : e.welcome.users) users += (users.empty() ? "" : ", ") + u;
+              std::cout << "[" << clock_time(net::now_ms()) << "] * you joined "
+                        << printable(e.welcome.server) << " as " << printable(e.welcome.nick)
+                        << " (" << e.welcome.users.size() << " online: " << printable(users)
+                        << ")\n";
+            } else if constexpr (std::is_same_v<T, net::ClientChat>) {
+              std::cout << format_chat(e.msg) << '\n';
+            } else if constexpr (std::is_same_v<T, net::ClientJoin>) {
+              std::cout << "[" << clock_time(e.join.ts) << "] * " << printable(e.join.nick)
+                        << " joined\n";
+            } else if constexpr (std::is_same_v<T, net::ClientLeave>) {
+              std::cout << "[" << clock_time(e.leave.ts) << "] * " << printable(e.leave.nick)
+                        << " left (" << printable(e.leave.reason) << ")\n";
+            } else if constexpr (std::is_same_v<T, net::ClientServerError>) {
+              std::cerr << "lanchat: " << printable(e.error.code) << ": "
+                        << printable(e.error.message) << '\n';
+            } else if constexpr (std::is_same_v<T, net::ClientRejected>) {
+              std::cerr << "lanchat: cannot join: " << printable(e.error.message) << " ("
+                        << printable(e.error.code) << ")\n";
+              exit_code = kExitRefused;
+            } else if constexpr (std::is_same_v<T, net::ClientShutdown>) {
+              std::cout.flush();
+              std::cerr << "lanchat: the server shut down"
+                        << (e.reason.empty() ? "" : ": " + printable(e.reason)) << '\n';
+              exit_code = kExitShutdown;
+            } else if constexpr (std::is_same_v<T, net::ClientDisconnected>) {
+              std::cout.flush();
+              std::cerr << "lanchat: " << printable(e.error) << '\n';
+              exit_code = e.was_joined ? kExitLost : kExitRefused;
+            } else if constexpr (std::is_same_v<T, net::ClientClosed>) {
+              exit_code = kExitOk;
+            }
+          },
+          ev);
+    } while (exit_code < 0 && events.try_pop(ev));
+    std::cout.flush();
+  }
+  stop_reading = true;
+  reader.join();
+  net.post([client] { client->stop(); });
+  net.stop();
+  return exit_code;
+}
+
+}  // namespace lanchat::app

@@ -1,0 +1,32 @@
+#pragma once
+// Address parsing and formatting shared by the CLI, the launcher and the server.
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace lanchat::net {
+
+std::string to_string(const asio::ip::tcp::endpoint& ep);
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// Parses "host", "host:port", "1.2.3.4:port", "[::1]:port". Returns a message on error.
+std::variant<HostPort, std::string> parse_host_port(std::string_view text,
+                                                    std::uint16_t default_port);
+// Port from text: 1..65535 (allow_zero: 0 too, meaning "any free port").
+std::variant<std::uint16_t, std::string> parse_port(std::string_view text, bool allow_zero);
+// Checks that text is an IPv4/IPv6 address or a syntactically valid host name.
+std::optional<std::string> check_host(std::string_view host);
+
+// The endpoint to bind for an address literal or a name such as "localhost".
+std::variant<asio::ip::tcp::endpoint, std::string> resolve_bind_endpoint(
+    asio::io_context& io, const std::string& address, std::uint16_t port);
+
+}  // namespace lanchat::net

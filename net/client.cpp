@@ -1,0 +1,301 @@
+#include "net/client.hpp"
+
+#include <asio/connect.hpp>
+#include <asio/write.hpp>
+
+namespace lanchat::net {
+
+using asio::ip::tcp;
+
+std::shared_ptr<Client> Client::create(asio::io_context& io, ClientConfig config,
+                                       EventQueue& events) {
+  return std::shared_ptr<Client>(new Client(io, std::move(config), events));
+}
+
+Client::Client(asio::io_context& io, ClientConfig config, EventQueue& events)
+    : io_(io),
+      config_(std::move(config)),
+      events_(events),
+      resolver_(io),
+      socket_(io),
+      connect_timer_(io),
+      ping_timer_(io),
+      retry_timer_(io),
+      quit_timer_(io),
+      framer_(proto::kMaxServerLineBytes),
+      read_buf_(16 * 1024) {}
+
+void Client::start() {
+  if (state_ != State::idle) return;
+  connect();
+}
+
+void Client::connect() {
+  state_ = State::connecting;
+  const std::uint64_t gen = ++gen_;
+  events_.push(ClientConnecting{config_.host, config_.port, attempt_});
+  connect_timer_.expires_after(config_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
+    if (ec || gen != self->gen_ || self->state_ != State::connecting) return;
+    self->resolver_.cancel();
+    self->close_socket();
+    self->lost("timed out");
+  });
+  resolver_.async_resolve(
+      config_.host, std::to_string(config_.port),
+      [self = shared_from_this(), gen](const asio::error_code& ec, tcp::resolver::results_type r) {
+        if (gen != self->gen_ || self->state_ != State::connecting) return;
+        if (ec) {
+          self->lost(ec == asio::error::operation_aborted ? "timed out" : ec.message());
+          return;
+        }
+        asio::async_connect(self->socket_, r,
+                            [self, gen](const asio::error_code& e, const tcp::endpoint&) {
+                              self->on_connected(e, gen);
+                            });
+      });
+}
+
+void Client::on_connected(const asio::error_code& ec, std::uint64_t gen) {
+  if (gen != gen_ || state_ != State::connecting) return;
+  connect_timer_.cancel();
+  if (ec) {
+    lost(ec.message());
+    return;
+  }
+  asio::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  state_ = State::hello_sent;
+  proto::Hello hello{config_.nick, proto::kVersion, std::nullopt};
+  if (!config_.password.empty()) hello.password = config_.password;
+  send(proto::encode(hello));
+  read_more(gen);
+}
+
+void Client::read_more(std::uint64_t gen) {
+  socket_.async_read_some(
+      asio::buffer(read_buf_),
+      [self = shared_from_this(), gen](const asio::error_code& ec, std::size_t n) {
+        if (gen != self->gen_ || self->state_ == State::closed ||
+            self->state_ == State::connecting || self->state_ == State::idle) {
+          return;
+        }
+        if (ec) {
+          self->lost(ec == asio::error::eof ? "the server closed the connection" : ec.message());
+          return;
+        }
+        self->framer_.feed(
+            std::string_view(self->read_buf_.data(), n),
+            [&](std::string_view line) { return self->gen_ == gen && self->on_line(line); },
+            [] { return true; });
+        if (gen == self->gen_ && self->state_ != State::closed) self->read_more(gen);
+      });
+}
+
+bool Client::on_line(std::string_view line) {
+  auto decoded = proto::decode_server(line);
+  if (auto* e = std::get_if<proto::Error>(&decoded)) {
+    // A newer server may send types we do not know: skip them quietly.
+    if (e->code != proto::err::unknown_type) {
+      events_.push(ClientServerError{{"bad_message", "unreadable line from server: " + e->message}});
+    }
+    return true;
+  }
+  handle(std::get<proto::ServerMessage>(decoded));
+  return state_ != State::closed;
+}
+
+void Client::handle(proto::ServerMessage& msg) {
+  if (auto* w = std::get_if<proto::Welcome>(&msg)) {
+    state_ = State::joined;
+    const bool rejoined = ever_joined_;
+    ever_joined_ = true;
+    attempt_ = 0;
+    config_.nick = w->nick;
+    events_.push(ClientWelcome{std::move(*w), rejoined});
+    schedule_ping(gen_);
+    send_pending_and_maybe_bye();
+  } else if (auto* m = std::get_if<proto::ChatMsg>(&msg)) {
+    events_.push(ClientChat{std::move(*m)});
+  } else if (auto* j = std::get_if<proto::Join>(&msg)) {
+    events_.push(ClientJoin{std::move(*j)});
+  } else if (auto* l = std::get_if<proto::Leave>(&msg)) {
+    events_.push(ClientLeave{std::move(*l)});
+  } else if (auto* p = std::get_if<proto::Pong>(&msg)) {
+    if (p->id.is_number_unsigned() && p->id.get<std::uint64_t>() == ping_outstanding_ &&
+        ping_outstanding_ != 0) {
+      ping_outstanding_ = 0;
+      const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - ping_sent_at_);
+      events_.push(ClientRtt{rtt});
+    }
+  } else if (auto* e = std::get_if<proto::Error>(&msg)) {
+    if (state_ == State::hello_sent) {
+      if (ever_joined_ && e->code == proto::err::nick_taken && config_.reconnect) {
+        // Our previous connection may not have timed out on the server yet: try again.
+        close_socket();
+        lost("nick still held by the old connection");
+        return;
+      }
+      close_socket();
+      state_ = State::closed;
+      events_.push(ClientRejected{std::move(*e)});
+      return;
+    }
+    events_.push(ClientServerError{std::move(*e)});
+  } else if (auto* s = std::get_if<proto::Shutdown>(&msg)) {
+    close_socket();
+    state_ = State::closed;
+    events_.push(ClientShutdown{std::move(s->reason)});
+  }
+}
+
+void Client::say(std::string text) {
+  if (state_ == State::closed || quit_requested_) return;
+  if (auto why = proto::check_text(text)) {
+    events_.push(ClientServerError{{std::string(proto::err::bad_text), *why}});
+    return;
+  }
+  if (state_ != State::joined) {
+    pending_says_.push_back(std::move(text));
+    return;
+  }
+  send(proto::encode(proto::Say{std::move(text)}));
+}
+
+void Client::quit() {
+  if (state_ == State::closed) return;
+  quit_requested_ = true;
+  if (state_ == State::joined) {
+    send_pending_and_maybe_bye();
+  } else if (state_ == State::idle) {
+    // Not started, or waiting to reconnect: there is no connection to say bye on.
+    retry_timer_.cancel();
+    finish_closed();
+  }
+  // Connecting: the bye follows the welcome, so a script still learns (from the exit
+  // status) whether it could join, and held messages are still delivered.
+}
+
+void Client::send_pending_and_maybe_bye() {
+  for (auto& t : pending_says_) send(proto::encode(proto::Say{std::move(t)}));
+  pending_says_.clear();
+  if (quit_requested_ && !bye_sent_) {
+    bye_sent_ = true;
+    send(proto::encode(proto::Bye{}));
+    // The server closes after bye; do not wait forever for a server that does not.
+    quit_timer_.expires_after(std::chrono::seconds(2));
+    quit_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (ec || self->state_ == State::closed) return;
+      self->close_socket();
+      self->finish_closed();
+    });
+  }
+}
+
+void Client::stop() {
+  state_ = State::closed;
+  ++gen_;
+  resolver_.cancel();
+  connect_timer_.cancel();
+  retry_timer_.cancel();
+  quit_timer_.cancel();
+  close_socket();
+}
+
+void Client::send(std::string line) {
+  out_.push_back(std::move(line));
+  if (!writing_) write_next(gen_);
+}
+
+void Client::write_next(std::uint64_t gen) {
+  if (out_.empty() || state_ == State::closed || gen != gen_) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(out_.front()),
+                    [self = shared_from_this(), gen](const asio::error_code& ec, std::size_t) {
+                      if (gen != self->gen_) return;
+                      self->writing_ = false;
+                      if (ec) {
+                        if (self->state_ != State::closed) self->lost(ec.message());
+                        return;
+                      }
+                      self->out_.pop_front();
+                      self->write_next(gen);
+                    });
+}
+
+void Client::schedule_ping(std::uint64_t gen) {
+  ping_timer_.expires_after(config_.ping_interval);
+  ping_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
+    if (ec || gen != self->gen_ || self->state_ != State::joined) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (self->ping_outstanding_ != 0) {
+      if (now - self->ping_sent_at_ >= self->config_.ping_timeout) {
+        self->close_socket();
+        self->lost("the server stopped answering");
+        return;
+      }
+    } else {
+      self->ping_outstanding_ = ++self->next_ping_id_;
+      self->ping_sent_at_ = now;
+      self->send(proto::encode(proto::Ping{self->ping_outstanding_}));
+    }
+    self->schedule_ping(gen);
+  });
+}
+
+void Client::close_socket() {
+  asio::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  ping_timer_.cancel();
+  connect_timer_.cancel();
+}
+
+void Client::finish_closed() {
+  state_ = State::closed;
+  ++gen_;
+  quit_timer_.cancel();
+  events_.push(ClientClosed{});
+}
+
+void Client::lost(const std::string& why) {
+  if (state_ == State::closed) return;
+  const bool was_joined = state_ == State::joined;
+  close_socket();
+  if (quit_requested_ && bye_sent_) {
+    finish_closed();
+    return;
+  }
+  ++gen_;
+  out_.clear();
+  writing_ = false;
+  framer_ = LineFramer(proto::kMaxServerLineBytes);
+  ping_outstanding_ = 0;
+  const std::string where = config_.host + ":" + std::to_string(config_.port);
+  std::string text = state_ == State::connecting && !ever_joined_
+                         ? "cannot connect to " + where + ": " + why
+                         : "connection to " + where + " lost: " + why;
+  if (config_.reconnect && ever_joined_ && !quit_requested_) {
+    const auto backoff = std::min<std::chrono::milliseconds>(
+        config_.max_backoff, std::chrono::milliseconds(500) * (1 << std::min(attempt_, 5)));
+    ++attempt_;
+    state_ = State::idle;
+    events_.push(ClientDisconnected{std::move(text), was_joined, backoff});
+    retry_timer_.expires_after(backoff);
+    retry_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (!ec && self->state_ == State::idle) {
+        self->socket_ = tcp::socket(self->io_);
+        self->connect();
+      }
+    });
+    return;
+  }
+  state_ = State::closed;
+  events_.push(ClientDisconnected{std::move(text), was_joined, std::chrono::milliseconds(0)});
+}
+
+}  // namespace lanchat::net

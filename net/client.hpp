@@ -1,0 +1,91 @@
+#pragma once
+// A chat client on the net thread: connects, says hello, turns server lines into Events,
+// pings for RTT and dead-server detection, and (optionally) reconnects after a lost
+// connection. Every public method must run on the net thread (post to it).
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/event_queue.hpp"
+#include "net/line_framer.hpp"
+
+namespace lanchat::net {
+
+struct ClientConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = proto::kDefaultPort;
+  std::string nick;
+  std::string password;
+  bool reconnect = false;  // after a lost connection (never after a shutdown notice)
+  std::chrono::milliseconds ping_interval{5000};
+  std::chrono::milliseconds ping_timeout{15000};  // no pong for this long: connection lost
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds max_backoff{10000};
+};
+
+class Client : public std::enable_shared_from_this<Client> {
+ public:
+  static std::shared_ptr<Client> create(asio::io_context& io, ClientConfig config,
+                                        EventQueue& events);
+
+  void start();
+  // Sends a message; before the welcome (or while reconnecting) it is held and sent once
+  // joined, so nothing typed is lost. Invalid text is refused with ClientServerError.
+  void say(std::string text);
+  // Says bye once everything queued is sent, then closes; ends with ClientClosed.
+  void quit();
+  // Closes at once without further events.
+  void stop();
+
+  bool joined() const { return state_ == State::joined; }
+  const ClientConfig& config() const { return config_; }
+
+ private:
+  enum class State { idle, connecting, hello_sent, joined, closed };
+
+  Client(asio::io_context& io, ClientConfig config, EventQueue& events);
+  void connect();
+  void on_connected(const asio::error_code& ec, std::uint64_t gen);
+  void read_more(std::uint64_t gen);
+  bool on_line(std::string_view line);
+  void handle(proto::ServerMessage& msg);
+  void send(std::string line);
+  void write_next(std::uint64_t gen);
+  void lost(const std::string& why);
+  void close_socket();
+  void finish_closed();
+  void schedule_ping(std::uint64_t gen);
+  void send_pending_and_maybe_bye();
+
+  asio::io_context& io_;
+  ClientConfig config_;
+  EventQueue& events_;
+  asio::ip::tcp::resolver resolver_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer ping_timer_;
+  asio::steady_timer retry_timer_;
+  asio::steady_timer quit_timer_;
+  LineFramer framer_;
+  std::vector<char> read_buf_;
+  std::deque<std::string> out_;
+  std::vector<std::string> pending_says_;
+  State state_ = State::idle;
+  std::uint64_t gen_ = 0;  // connection generation: handlers of an old socket ignore themselves
+  bool writing_ = false;
+  bool ever_joined_ = false;
+  bool quit_requested_ = false;
+  bool bye_sent_ = false;
+  int attempt_ = 0;
+  std::uint64_t next_ping_id_ = 0;
+  std::uint64_t ping_outstanding_ = 0;  // id of the unanswered ping, 0 if none
+  std::chrono::steady_clock::time_point ping_sent_at_;
+};
+
+}  // namespace lanchat::net

@@ -1,0 +1,288 @@
+#include "net/protocol.hpp"
+
+#include "net/utf8.hpp"
+
+namespace lanchat::proto {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// Messages go out with "type" first so a person reading `nc` output sees it first.
+std::string line_of(const ojson& j) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  s += '\n';
+  return s;
+}
+
+std::string_view strip_cr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+// Parses a line into a JSON object with a string "type", or says why it is not one.
+std::variant<json, Error> parse_object(std::string_view line) {
+  line = strip_cr(line);
+  if (!utf8::is_valid(line)) return Error{std::string(err::bad_json), "line is not valid UTF-8"};
+  bool too_deep = false;
+  const json::parser_callback_t limit_depth = [&](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  };
+  json j = json::parse(line.begin(), line.end(), limit_depth, /*allow_exceptions=*/false);
+  if (too_deep) {
+    return Error{std::string(err::bad_json),
+                 "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+  }
+  if (j.is_discarded()) return Error{std::string(err::bad_json), "line is not valid JSON"};
+  if (!j.is_object()) return Error{std::string(err::bad_message), "message must be a JSON object"};
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string()) {
+    return Error{std::string(err::bad_message), "message needs a string field \"type\""};
+  }
+  return j;
+}
+
+const std::string* string_field(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return nullptr;
+  return it->get_ptr<const std::string*>();
+}
+
+template <class Int>
+std::optional<Int> int_field(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<Int>();
+}
+
+}  // namespace
+
+bool is_reserved_nick(std::string_view nick) {
+  const std::string k = nick_key(nick);
+  return k == "server" || k == "admin" || k == "system";
+}
+
+std::string nick_key(std::string_view nick) { return utf8::fold(nick); }
+
+std::optional<std::string> check_nick(std::string_view nick) {
+  if (!utf8::is_valid(nick)) return "nick is not valid UTF-8";
+  const std::size_t n = utf8::length(nick);
+  if (n == 0) return "nick is empty";
+  if (n > kMaxNickCodePoints) {
+    return "nick is " + std::to_string(n) + " characters long; the limit is " +
+           std::to_string(kMaxNickCodePoints);
+  }
+  for (std::size_t i = 0; i < nick.size();) {
+    const char32_t c = utf8::next(nick, i);
+    if (utf8::is_space(c)) return "nick must not contain spaces";
+    if (utf8::is_control(c)) return "nick must not contain control characters";
+    if (utf8::is_invisible(c)) return "nick must not contain invisible characters";
+  }
+  if (is_reserved_nick(nick)) return "nick \"" + std::string(nick) + "\" is reserved";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_text(std::string_view text) {
+  if (!utf8::is_valid(text)) return "text is not valid UTF-8";
+  const std::size_t n = utf8::length(text);
+  if (n == 0) return "text is empty";
+  if (n > kMaxTextCodePoints) {
+    return "text is " + std::to_string(n) + " characters long; the limit is " +
+           std::to_string(kMaxTextCodePoints);
+  }
+  bool all_space = true;
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t c = utf8::next(text, i);
+    // Newlines and tabs are text; other controls (escape sequences above all) could
+    // repaint a terminal client, so they are refused rather than relayed.
+    if (c != '\n' && c != '\t' && utf8::is_control(c)) {
+      return "text must not contain control characters other than newline and tab";
+    }
+    if (!utf8::is_space(c)) all_space = false;
+  }
+  if (all_space) return "text is only whitespace";
+  return std::nullopt;
+}
+
+Decoded<ClientMessage> decode_client(std::string_view line) {
+  auto parsed = parse_object(line);
+  if (auto* e = std::get_if<Error>(&parsed)) return *e;
+  const json& j = std::get<json>(parsed);
+  const std::string& type = j["type"].get_ref<const std::string&>();
+
+  if (type == "hello") {
+    const std::string* nick = string_field(j, "nick");
+    if (nick == nullptr) return Error{std::string(err::bad_nick), "hello needs a string \"nick\""};
+    auto proto = j.find("proto");
+    if (proto == j.end() || !proto->is_number()) {
+      return Error{std::string(err::bad_message), "hello needs \"proto\": 1"};
+    }
+    if (!proto->is_number_integer() || proto->get<std::int64_t>() != kVersion) {
+      return Error{std::string(err::bad_message),
+                   "unsupported protocol version " + proto->dump() + "; this server speaks 1"};
+    }
+    if (auto why = check_nick(*nick)) return Error{std::string(err::bad_nick), *why};
+    Hello h{*nick, kVersion, std::nullopt};
+    auto pw = j.find("password");
+    if (pw != j.end() && !pw->is_null()) {
+      if (!pw->is_string()) {
+        return Error{std::string(err::bad_password), "\"password\" must be a string"};
+      }
+      h.password = pw->get<std::string>();
+    }
+    return ClientMessage{std::move(h)};
+  }
+  if (type == "say") {
+    const std::string* text = string_field(j, "text");
+    if (text == nullptr) return Error{std::string(err::bad_text), "say needs a string \"text\""};
+    if (auto why = check_text(*text)) return Error{std::string(err::bad_text), *why};
+    return ClientMessage{Say{*text}};
+  }
+  if (type == "ping") {
+    auto id = j.find("id");
+    return ClientMessage{Ping{id == j.end() ? json() : *id}};
+  }
+  if (type == "bye") return ClientMessage{Bye{}};
+  return Error{std::string(err::unknown_type), "unknown message type \"" + type + "\""};
+}
+
+namespace {
+
+std::optional<ChatMsg> chat_msg_of(const json& j) {
+  auto id = int_field<std::uint64_t>(j, "id");
+  auto ts = int_field<std::int64_t>(j, "ts");
+  const std::string* from = string_field(j, "from");
+  const std::string* text = string_field(j, "text");
+  if (!id || !ts || from == nullptr || text == nullptr) return std::nullopt;
+  return ChatMsg{*id, *from, *text, *ts};
+}
+
+Error malformed(const std::string& type) {
+  return Error{std::string(err::bad_message), "malformed \"" + type + "\" from server"};
+}
+
+}  // namespace
+
+Decoded<ServerMessage> decode_server(std::string_view line) {
+  auto parsed = parse_object(line);
+  if (auto* e = std::get_if<Error>(&parsed)) return *e;
+  const json& j = std::get<json>(parsed);
+  const std::string& type = j["type"].get_ref<const std::string&>();
+
+  if (type == "msg") {
+    if (auto m = chat_msg_of(j)) return ServerMessage{std::move(*m)};
+    return malformed(type);
+  }
+  if (type == "join") {
+    const std::string* nick = string_field(j, "nick");
+    if (nick == nullptr) return malformed(type);
+    return ServerMessage{Join{*nick, int_field<std::int64_t>(j, "ts").value_or(0)}};
+  }
+  if (type == "leave") {
+    const std::string* nick = string_field(j, "nick");
+    if (nick == nullptr) return malformed(type);
+    const std::string* why = string_field(j, "reason");
+    return ServerMessage{Leave{*nick, why ? *why : std::string(reason::disconnect),
+                               int_field<std::int64_t>(j, "ts").value_or(0)}};
+  }
+  if (type == "welcome") {
+    const std::string* nick = string_field(j, "nick");
+    if (nick == nullptr) return malformed(type);
+    Welcome w;
+    w.nick = *nick;
+    if (const std::string* s = string_field(j, "server")) w.server = *s;
+    w.proto = int_field<int>(j, "proto").value_or(kVersion);
+    if (auto u = j.find("users"); u != j.end() && u->is_array()) {
+      for (const auto& v : *u) {
+        if (v.is_string()) w.users.push_back(v.get<std::string>());
+      }
+    }
+    if (auto h = j.find("history"); h != j.end() && h->is_array()) {
+      for (const auto& v : *h) {
+        if (!v.is_object()) continue;
+        if (auto m = chat_msg_of(v)) w.history.push_back(std::move(*m));
+      }
+    }
+    return ServerMessage{std::move(w)};
+  }
+  if (type == "pong") {
+    auto id = j.find("id");
+    return ServerMessage{Pong{id == j.end() ? json() : *id}};
+  }
+  if (type == "error") {
+    const std::string* code = string_field(j, "code");
+    const std::string* message = string_field(j, "message");
+    if (code == nullptr) return malformed(type);
+    return ServerMessage{Error{*code, message ? *message : std::string()}};
+  }
+  if (type == "shutdown") {
+    const std::string* why = string_field(j, "reason");
+    return ServerMessage{Shutdown{why ? *why : std::string()}};
+  }
+  return Error{std::string(err::unknown_type), "unknown message type \"" + type + "\""};
+}
+
+std::string encode(const Hello& m) {
+  ojson j{{"type", "hello"}, {"nick", m.nick}, {"proto", m.proto}};
+  if (m.password) j["password"] = *m.password;
+  return line_of(j);
+}
+std::string encode(const Say& m) { return line_of({{"type", "say"}, {"text", m.text}}); }
+std::string encode(const Ping& m) { return line_of({{"type", "ping"}, {"id", m.id}}); }
+std::string encode(const Bye&) { return line_of({{"type", "bye"}}); }
+std::string encode(const ChatMsg& m) {
+  return line_of(
+      {{"type", "msg"}, {"id", m.id}, {"from", m.from}, {"text", m.text}, {"ts", m.ts}});
+}
+std::string encode(const Join& m) {
+  return line_of({{"type", "join"}, {"nick", m.nick}, {"ts", m.ts}});
+}
+std::string encode(const Leave& m) {
+  return line_of({{"type", "leave"}, {"nick", m.nick}, {"reason", m.reason}, {"ts", m.ts}});
+}
+std::string encode(const Pong& m) { return line_of({{"type", "pong"}, {"id", m.id}}); }
+std::string encode(const Error& m) {
+  return line_of({{"type", "error"}, {"code", m.code}, {"message", m.message}});
+}
+std::string encode(const Shutdown& m) {
+  return line_of({{"type", "shutdown"}, {"reason", m.reason}});
+}
+
+std::string encode(const Welcome& m) {
+  std::vector<std::string> lines;
+  lines.reserve(m.history.size());
+  for (const auto& h : m.history) lines.push_back(encode(h));
+  std::vector<std::string_view> views;
+  views.reserve(lines.size());
+  for (const auto& l : lines) views.push_back(l);
+  return encode_welcome(m.nick, m.server, m.users, views);
+}
+
+std::string encode_welcome(std::string_view nick, std::string_view server,
+                           const std::vector<std::string>& users,
+                           const std::vector<std::string_view>& history_lines) {
+  ojson head{{"type", "welcome"},
+             {"nick", std::string(nick)},
+             {"server", std::string(server)},
+             {"proto", kVersion},
+             {"users", users}};
+  std::string s = head.dump(-1, ' ', false, json::error_handler_t::replace);
+  s.pop_back();  // reopen the object to append the pre-encoded history
+  s += ",\"history\":[";
+  bool first = true;
+  for (std::string_view h : history_lines) {
+    if (!h.empty() && h.back() == '\n') h.remove_suffix(1);
+    if (!first) s += ',';
+    s += h;
+    first = false;
+  }
+  s += "]}\n";
+  return s;
+}
+
+}  // namespace lanchat::proto

@@ -1,0 +1,138 @@
+#pragma once
+// Protocol v1: the only place that knows the wire format. docs/PROTOCOL.md is the
+// human-readable contract; every rule there is enforced here (decode + validate) or in
+// server.cpp (state rules such as not_joined), and has a test.
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace lanchat::proto {
+
+inline constexpr int kVersion = 1;
+inline constexpr std::uint16_t kDefaultPort = 5555;
+// Longest line a server accepts, counting its "\n".
+inline constexpr std::size_t kMaxLineBytes = 65536;
+// Longest line a client accepts: a welcome carries up to 100 messages of 4000 code points.
+inline constexpr std::size_t kMaxServerLineBytes = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxNickCodePoints = 24;
+inline constexpr std::size_t kMaxTextCodePoints = 4000;
+inline constexpr std::size_t kHistorySize = 100;
+// Deeper JSON is refused (bad_json) so that echoing a ping id can never recurse deeply.
+inline constexpr int kMaxJsonDepth = 32;
+
+// Error codes, as sent on the wire.
+namespace err {
+inline constexpr std::string_view bad_json = "bad_json";
+inline constexpr std::string_view bad_message = "bad_message";
+inline constexpr std::string_view unknown_type = "unknown_type";
+inline constexpr std::string_view not_joined = "not_joined";
+inline constexpr std::string_view already_joined = "already_joined";
+inline constexpr std::string_view bad_nick = "bad_nick";
+inline constexpr std::string_view nick_taken = "nick_taken";
+inline constexpr std::string_view bad_text = "bad_text";
+inline constexpr std::string_view too_long = "too_long";
+inline constexpr std::string_view rate_limited = "rate_limited";
+inline constexpr std::string_view server_full = "server_full";
+inline constexpr std::string_view bad_password = "bad_password";
+}  // namespace err
+
+// Leave reasons, as sent on the wire.
+namespace reason {
+inline constexpr std::string_view quit = "quit";
+inline constexpr std::string_view disconnect = "disconnect";
+inline constexpr std::string_view kicked = "kicked";
+inline constexpr std::string_view too_slow = "too_slow";
+inline constexpr std::string_view timeout = "timeout";
+}  // namespace reason
+
+// ---- client -> server ----
+struct Hello {
+  std::string nick;
+  int proto = kVersion;
+  std::optional<std::string> password;
+};
+struct Say {
+  std::string text;
+};
+struct Ping {
+  nlohmann::json id;
+};
+struct Bye {};
+using ClientMessage = std::variant<Hello, Say, Ping, Bye>;
+
+// ---- server -> client ----
+struct ChatMsg {
+  std::uint64_t id = 0;
+  std::string from;
+  std::string text;
+  std::int64_t ts = 0;  // ms since the Unix epoch
+};
+struct Welcome {
+  std::string nick;
+  std::string server;
+  int proto = kVersion;
+  std::vector<std::string> users;
+  std::vector<ChatMsg> history;
+};
+struct Join {
+  std::string nick;
+  std::int64_t ts = 0;
+};
+struct Leave {
+  std::string nick;
+  std::string reason;
+  std::int64_t ts = 0;
+};
+struct Pong {
+  nlohmann::json id;
+};
+struct Error {
+  std::string code;
+  std::string message;
+};
+struct Shutdown {
+  std::string reason;
+};
+using ServerMessage = std::variant<Welcome, ChatMsg, Join, Leave, Pong, Error, Shutdown>;
+
+// A decode either yields a message or the error the peer should be told about.
+template <class T>
+using Decoded = std::variant<T, Error>;
+
+// Decode and validate one line (without its "\n"; a trailing "\r" is tolerated).
+// Never throws, whatever the bytes.
+Decoded<ClientMessage> decode_client(std::string_view line);
+Decoded<ServerMessage> decode_server(std::string_view line);
+
+// Field rules, shared by the decoder, the server and the clients' own input checks.
+// Each returns the human-readable reason the value is refused, or nothing if it is fine.
+std::optional<std::string> check_nick(std::string_view nick);
+std::optional<std::string> check_text(std::string_view text);
+bool is_reserved_nick(std::string_view nick);
+// The key under which nicks are compared for uniqueness.
+std::string nick_key(std::string_view nick);
+
+// ---- encoders: each returns one complete line, "\n" included ----
+std::string encode(const Hello& m);
+std::string encode(const Say& m);
+std::string encode(const Ping& m);
+std::string encode(const Bye& m);
+std::string encode(const ChatMsg& m);
+std::string encode(const Join& m);
+std::string encode(const Leave& m);
+std::string encode(const Pong& m);
+std::string encode(const Error& m);
+std::string encode(const Shutdown& m);
+std::string encode(const Welcome& m);
+// The server keeps history as already-encoded msg lines; this splices them into a
+// welcome without decoding them again.
+std::string encode_welcome(std::string_view nick, std::string_view server,
+                           const std::vector<std::string>& users,
+                           const std::vector<std::string_view>& history_lines);
+
+}  // namespace lanchat::proto

@@ -1,0 +1,113 @@
+#pragma once
+// The chat room server. Lives entirely on the net thread: construct it anywhere, but
+// call start() before the net thread runs or from a handler on it, and stop() only on it.
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/event_queue.hpp"
+#include "net/protocol.hpp"
+
+namespace lanchat::net {
+
+struct ServerConfig {
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t port = proto::kDefaultPort;
+  std::string room = "lanchat";
+  std::string password;  // empty: no password
+  std::size_t history_size = proto::kHistorySize;
+  std::size_t max_line_bytes = proto::kMaxLineBytes;
+  // Unsent bytes a connection may have queued before it is dropped as too_slow. Large
+  // enough for a welcome with a full history plus a burst from 1,000 chatty peers.
+  std::size_t max_backlog_bytes = 8u << 20;
+  // How long a closing connection may take to read its last lines (shutdown, bye).
+  std::chrono::milliseconds close_grace{2000};
+};
+
+class Session;
+
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  static std::shared_ptr<Server> create(asio::io_context& io, ServerConfig config,
+                                        EventQueue& events);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. On failure returns a message for the user and emits ServerFailed.
+  std::optional<std::string> start();
+  // Sends `shutdown {reason}` to every connection, lets each flush, then closes them
+  // (forcibly after close_grace). on_stopped runs on the net thread once all are closed.
+  void stop(std::string reason, std::function<void()> on_stopped = {});
+
+  asio::ip::tcp::endpoint local_endpoint() const { return local_; }
+  const ServerConfig& config() const { return config_; }
+  std::size_t connection_count() const { return sessions_.size(); }
+  std::size_t member_count() const { return members_.size(); }
+  bool stopping() const { return stopping_; }
+
+ private:
+  friend class Session;
+  using SharedLine = std::shared_ptr<const std::string>;
+
+  Server(asio::io_context& io, ServerConfig config, EventQueue& events);
+
+  void accept_next();
+  void on_accept(const asio::error_code& ec, asio::ip::tcp::socket socket);
+
+  // Called by sessions.
+  bool on_line(Session& s, std::string_view line);
+  void on_too_long(Session& s);
+  void on_closed(Session& s, std::string_view reason);
+  void mark_dirty(std::shared_ptr<Session> s);
+  void kick_later(std::shared_ptr<Session> s);
+  char* scratch() { return scratch_.data(); }
+  std::size_t scratch_size() const { return scratch_.size(); }
+
+  void handle_hello(Session& s, proto::Hello& hello);
+  void handle_say(Session& s, std::string& text);
+  void depart(Session& s, std::string_view reason);
+  void reply_error(Session& s, std::string_view code, std::string message);
+  void broadcast(const SharedLine& line, const Session* except);
+  void schedule_flush();
+  void flush();
+  void finish_stop();
+  void log(LogLevel level, std::string text);
+
+  asio::io_context& io_;
+  ServerConfig config_;
+  EventQueue& events_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+  asio::steady_timer stop_timer_;
+  asio::ip::tcp::endpoint local_;
+
+  std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  std::vector<Session*> members_;  // joined sessions, in join order
+  std::unordered_map<std::string, Session*> nicks_;  // nick_key -> member
+  std::deque<SharedLine> history_;                   // encoded msg lines, oldest first
+
+  std::vector<std::shared_ptr<Session>> dirty_, dirty_spare_;
+  std::vector<std::shared_ptr<Session>> kicks_;
+  bool flush_posted_ = false;
+
+  std::vector<char> scratch_;  // one read buffer shared by every session (one thread)
+  std::uint64_t next_conn_id_ = 0;
+  std::uint64_t next_msg_id_ = 0;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::function<void()> on_stopped_;
+  std::string stop_reason_;
+};
+
+}  // namespace lanchat::net

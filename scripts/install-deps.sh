@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what lanchat needs to build, run and test on Debian 12, and nothing when
+# everything is already there (so the README commands stay fast on a second run).
+#   scripts/install-deps.sh          build + run the app
+#   scripts/install-deps.sh --test   also what the test suite needs (Xvfb, xdotool, ...)
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build pkg-config
+  libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri
+  libasio-dev nlohmann-json3-dev libreaderwriterqueue-dev libconcurrentqueue-dev
+  libcli11-dev libstb-dev fonts-dejavu-core
+)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "lanchat: installing ${missing[*]}" >&2
+if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

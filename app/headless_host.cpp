@@ -26,9 +26,6 @@ int run_headless_host(const HostOptions& options) {
     std::cerr << "lanchat: " << *error << "\n";
     return kExitStartup;
   }
-  // Scripts wait for this exact first line (and read the real port from it with --port 0).
-  std::cout << "listening on " << net::to_string(server->local_endpoint()) << std::endl;
-
   asio::signal_set signals(net.context(), SIGINT, SIGTERM);
   int signal_count = 0;
   std::function<void(const asio::error_code&, int)> on_signal =
@@ -42,6 +39,9 @@ int run_headless_host(const HostOptions& options) {
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+  // Scripts wait for this exact first line (and read the real port from it with --port 0),
+  // so it comes only once a signal can no longer kill us uncleanly.
+  std::cout << "listening on " << net::to_string(server->local_endpoint()) << std::endl;
   net.start([&events](const char* what) {
     events.push(net::ServerLog{net::now_ms(), net::LogLevel::error,
                                std::string("internal error (recovered): ") + what});

@@ -87,6 +87,11 @@ char32_t fold(char32_t c) {
   if (c >= 0x14A && c <= 0x177) return c | 1U;
   if (c == 0x178) return 0xFF;
   if (c >= 0x179 && c <= 0x17E) return (c & 1U) ? c + 1 : c;
+  // Greek capitals with tonos.
+  if (c == 0x386) return 0x3AC;
+  if (c >= 0x388 && c <= 0x38A) return c + 0x25;
+  if (c == 0x38C) return 0x3CC;
+  if (c == 0x38E || c == 0x38F) return c + 0x3F;
   // Greek capitals Α..Ω (no 0x3A2).
   if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
   if (c == 0x3C2) return 0x3C3;  // final sigma folds to sigma

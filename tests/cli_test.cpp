@@ -1,0 +1,291 @@
+// The built `lanchat` binary, run as a user would run it from a terminal or a script.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <regex>
+
+#include "tests/support.hpp"
+
+using namespace lanchat::test;
+
+extern char** environ;
+
+namespace {
+
+// A child process with pipes on stdin, stdout and stderr.
+class Proc {
+ public:
+  explicit Proc(std::vector<std::string> args) {
+    int in[2], out[2], err[2];
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) {
+      posix_spawn_file_actions_addclose(&fa, fd);
+    }
+    args.insert(args.begin(), LANCHAT_BINARY);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, LANCHAT_BINARY, &fa, nullptr, argv.data(), environ) != 0) {
+      throw std::runtime_error("spawn failed");
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    ::close(err[1]);
+    in_ = in[1];
+    out_ = out[0];
+    err_ = err[0];
+  }
+  ~Proc() {
+    close_stdin();
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    ::close(out_);
+    ::close(err_);
+  }
+
+  void write(const std::string& s) { (void)!::write(in_, s.data(), s.size()); }
+  void close_stdin() {
+    if (in_ >= 0) ::close(in_);
+    in_ = -1;
+  }
+  void signal(int sig) { kill(pid_, sig); }
+
+  // Next stdout line, or nothing after the timeout.
+  std::optional<std::string> line(std::chrono::milliseconds timeout = 5s) {
+    return next_line(out_, out_buf_, timeout);
+  }
+  // Waits for a stdout line containing `needle`; returns it.
+  std::optional<std::string> line_with(const std::string& needle,
+                                       std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto l = line(std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now()));
+      if (!l) return std::nullopt;
+      if (l->find(needle) != std::string::npos) return l;
+    }
+    return std::nullopt;
+  }
+  // Exit status, or -1 if still running after the timeout.
+  int wait(std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+  // Everything on stderr so far (call after the process exited).
+  std::string stderr_text() {
+    std::string all = err_buf_;
+    char buf[4096];
+    fcntl(err_, F_SETFL, O_NONBLOCK);
+    for (ssize_t n; (n = ::read(err_, buf, sizeof buf)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+    return all;
+  }
+
+ private:
+  static std::optional<std::string> next_line(int fd, std::string& buf,
+                                              std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto nl = buf.find('\n');
+      if (nl != std::string::npos) {
+        std::string l = buf.substr(0, nl);
+        buf.erase(0, nl + 1);
+        return l;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+      char tmp[4096];
+      const ssize_t n = ::read(fd, tmp, sizeof tmp);
+      if (n <= 0) return std::nullopt;
+      buf.append(tmp, static_cast<std::size_t>(n));
+    }
+  }
+
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  std::string out_buf_, err_buf_;
+  bool exited_ = false;
+};
+
+// Starts a headless host on a free loopback port; returns the port.
+std::uint16_t start_host(Proc& host) {
+  auto first = host.line();
+  EXPECT_TRUE(first) << "no startup line";
+  if (!first) return 0;
+  std::smatch m;
+  EXPECT_TRUE(std::regex_match(*first, m, std::regex(R"(listening on 127\.0\.0\.1:(\d+))")))
+      << "first line was: " << *first;
+  return m.empty() ? 0 : static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+}  // namespace
+
+TEST(Cli, HostPrintsTheRealPortFirstThenTimestampedLog) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  ASSERT_GT(port, 0);
+  RawClient c(port);
+  c.join("alice");
+  auto l = host.line_with("joined as alice");
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(std::regex_search(*l, std::regex(R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] )"))) << *l;
+}
+
+TEST(Cli, SigtermSendsShutdownToEveryConnectionAndExitsZero) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  RawClient joined(port), idle(port);
+  joined.join("alice");
+  ASSERT_TRUE(host.line_with("connection from", 5s));
+  host.signal(SIGTERM);
+  for (RawClient* c : {&joined, &idle}) {
+    auto s = c->recv_type("shutdown");
+    ASSERT_TRUE(s);
+    EXPECT_FALSE((*s)["reason"].get<std::string>().empty());
+    EXPECT_TRUE(c->wait_closed());
+  }
+  EXPECT_EQ(host.wait(), 0);
+}
+
+TEST(Cli, SigintAlsoExitsZero) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  start_host(host);
+  host.signal(SIGINT);
+  EXPECT_EQ(host.wait(), 0);
+}
+
+TEST(Cli, PortInUseIsAClearErrorAndNonZeroExit) {
+  TestServer busy;
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", std::to_string(busy.port())});
+  const int code = host.wait();
+  EXPECT_NE(code, 0);
+  EXPECT_NE(host.stderr_text().find("already in use"), std::string::npos) << host.stderr_text();
+}
+
+TEST(Cli, BadBindAddressAndBadPortAreClearErrors) {
+  Proc bad_addr({"host", "--headless", "--bind", "300.1.2.3", "--port", "0"});
+  EXPECT_NE(bad_addr.wait(), 0);
+  EXPECT_NE(bad_addr.stderr_text().find("300.1.2.3"), std::string::npos) << bad_addr.stderr_text();
+  Proc bad_port({"host", "--headless", "--port", "99999"});
+  EXPECT_NE(bad_port.wait(), 0);
+  EXPECT_NE(bad_port.stderr_text().find("65535"), std::string::npos) << bad_port.stderr_text();
+}
+
+TEST(Cli, TwoHeadlessClientsAndNcStyleRawClientChat) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--name", "lab"});
+  const std::uint16_t port = start_host(host);
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  Proc bob({"join", target, "--nick", "bob", "--headless"});
+  auto welcome = bob.line_with("you joined");
+  ASSERT_TRUE(welcome);
+  EXPECT_NE(welcome->find("lab"), std::string::npos) << *welcome;
+
+  Proc carol({"join", target, "--nick", "carol", "--headless"});
+  ASSERT_TRUE(carol.line_with("you joined"));
+  auto joined = bob.line_with("* carol joined");
+  ASSERT_TRUE(joined);
+  EXPECT_TRUE(std::regex_match(*joined, std::regex(R"(\[\d\d:\d\d:\d\d\] \* carol joined)"))) << *joined;
+
+  RawClient nc(port);
+  nc.join("nc");
+  bob.write("hi from bob\n");
+  auto seen = carol.line_with("<bob> hi from bob");
+  ASSERT_TRUE(seen);
+  EXPECT_TRUE(std::regex_match(*seen, std::regex(R"(\[\d\d:\d\d:\d\d\] <bob> hi from bob)"))) << *seen;
+  EXPECT_EQ((*nc.recv_type("msg"))["text"], "hi from bob");
+
+  nc.send({{"type", "say"}, {"text", "hello from nc"}});
+  ASSERT_TRUE(bob.line_with("<nc> hello from nc"));
+
+  carol.close_stdin();  // EOF: bye, exit 0
+  EXPECT_EQ(carol.wait(), 0);
+  auto left = bob.line_with("* carol left (quit)");
+  EXPECT_TRUE(left);
+}
+
+TEST(Cli, HeadlessJoinExitsNonZeroWhenTheServerShutsDown) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  Proc bob({"join", "127.0.0.1:" + std::to_string(port), "--nick", "bob", "--headless"});
+  ASSERT_TRUE(bob.line_with("you joined"));
+  host.signal(SIGTERM);
+  const int code = bob.wait();
+  EXPECT_NE(code, 0);
+  EXPECT_NE(code, -1);
+  EXPECT_NE(bob.stderr_text().find("shut down"), std::string::npos) << bob.stderr_text();
+  EXPECT_EQ(host.wait(), 0);
+}
+
+TEST(Cli, HeadlessJoinToAClosedPortSaysSoAndExitsNonZero) {
+  std::uint16_t port;
+  {
+    TestServer tmp;
+    port = tmp.port();
+  }
+  Proc bob({"join", "127.0.0.1:" + std::to_string(port), "--nick", "bob", "--headless"});
+  const int code = bob.wait();
+  EXPECT_NE(code, 0);
+  EXPECT_NE(bob.stderr_text().find("cannot connect"), std::string::npos) << bob.stderr_text();
+}
+
+TEST(Cli, HeadlessJoinExitsNonZeroWhenTheConnectionIsLost) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  Proc bob({"join", "127.0.0.1:" + std::to_string(port), "--nick", "bob", "--headless"});
+  ASSERT_TRUE(bob.line_with("you joined"));
+  host.signal(SIGKILL);  // the server vanishes: no shutdown notice
+  const int code = bob.wait();
+  EXPECT_NE(code, 0);
+  EXPECT_NE(code, -1);
+  EXPECT_NE(bob.stderr_text().find("lost"), std::string::npos) << bob.stderr_text();
+}
+
+TEST(Cli, NickTakenAndBadNickAreReported) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  RawClient a(port);
+  a.join("dup");
+  Proc dup({"join", "127.0.0.1:" + std::to_string(port), "--nick", "DUP", "--headless"});
+  EXPECT_NE(dup.wait(), 0);
+  EXPECT_NE(dup.stderr_text().find("nick_taken"), std::string::npos) << dup.stderr_text();
+  Proc bad({"join", "127.0.0.1:" + std::to_string(port), "--nick", "two words", "--headless"});
+  EXPECT_NE(bad.wait(), 0);
+  EXPECT_NE(bad.stderr_text().find("spaces"), std::string::npos) << bad.stderr_text();
+}
+
+TEST(Cli, PipedStdinIsDeliveredBeforeByeAndMultilineIsIndented) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  RawClient watcher(port);
+  watcher.join("watcher");
+  Proc bot({"join", "127.0.0.1:" + std::to_string(port), "--nick", "bot", "--headless"});
+  bot.write("first\nsecond\n");
+  bot.close_stdin();
+  EXPECT_EQ((*watcher.recv_type("msg"))["text"], "first");
+  EXPECT_EQ((*watcher.recv_type("msg"))["text"], "second");
+  EXPECT_EQ((*watcher.recv_type("leave"))["reason"], "quit");
+  EXPECT_EQ(bot.wait(), 0);
+}

@@ -1,0 +1,186 @@
+// Codec and validation rules of protocol v1 (docs/PROTOCOL.md), without sockets.
+#include <gtest/gtest.h>
+
+#include "net/protocol.hpp"
+
+using namespace lanchat::proto;
+using nlohmann::json;
+
+namespace {
+
+std::string code_of(const Decoded<ClientMessage>& d) {
+  if (auto* e = std::get_if<Error>(&d)) return e->code;
+  return "ok";
+}
+
+std::string hello(const std::string& nick) {
+  return json{{"type", "hello"}, {"nick", nick}, {"proto", 1}}.dump();
+}
+std::string say(const std::string& text) { return json{{"type", "say"}, {"text", text}}.dump(); }
+
+std::string repeat(const std::string& s, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+}  // namespace
+
+TEST(Decode, AcceptsEachClientType) {
+  auto h = decode_client(R"({"type":"hello","nick":"bob","proto":1,"password":"pw"})");
+  ASSERT_TRUE(std::holds_alternative<ClientMessage>(h));
+  const auto& hm = std::get<Hello>(std::get<ClientMessage>(h));
+  EXPECT_EQ(hm.nick, "bob");
+  EXPECT_EQ(hm.password.value(), "pw");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"say","text":"hi"})")), "ok");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"ping","id":7})")), "ok");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"bye"})")), "ok");
+}
+
+TEST(Decode, ToleratesCarriageReturnAndIgnoresUnknownFields) {
+  EXPECT_EQ(code_of(decode_client("{\"type\":\"bye\"}\r")), "ok");
+  auto d = decode_client(R"({"type":"say","text":"hi","colour":"red","extra":{"x":[1]}})");
+  ASSERT_EQ(code_of(d), "ok");
+  EXPECT_EQ(std::get<Say>(std::get<ClientMessage>(d)).text, "hi");
+}
+
+TEST(Decode, InvalidJsonOrUtf8IsBadJson) {
+  EXPECT_EQ(code_of(decode_client("not json")), "bad_json");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"say","text":"hi")")), "bad_json");
+  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xff\xfe\"}")), "bad_json");
+  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xc0\xaf\"}")), "bad_json");  // overlong
+  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xed\xa0\x80\"}")), "bad_json");  // surrogate
+}
+
+TEST(Decode, DeepNestingIsRefusedNotRecursedInto) {
+  const std::string deep = R"({"type":"ping","id":)" + repeat("[", 30000) + repeat("]", 30000) + "}";
+  EXPECT_EQ(code_of(decode_client(deep)), "bad_json");
+  const std::string ok = R"({"type":"ping","id":)" + repeat("[", 20) + repeat("]", 20) + "}";
+  EXPECT_EQ(code_of(decode_client(ok)), "ok");
+}
+
+TEST(Decode, NonObjectOrMissingTypeIsBadMessage) {
+  EXPECT_EQ(code_of(decode_client("[1,2]")), "bad_message");
+  EXPECT_EQ(code_of(decode_client("42")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"("hello")")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"nick":"bob"})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":5})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":null})")), "bad_message");
+}
+
+TEST(Decode, TypesAreCaseSensitive) {
+  EXPECT_EQ(code_of(decode_client(R"({"type":"SAY","text":"hi"})")), "unknown_type");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"Hello","nick":"a","proto":1})")), "unknown_type");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"kick","nick":"a"})")), "unknown_type");
+}
+
+TEST(Decode, HelloNeedsProtocolOne) {
+  EXPECT_EQ(code_of(decode_client(R"({"type":"hello","nick":"bob"})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"hello","nick":"bob","proto":2})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"hello","nick":"bob","proto":"1"})")), "bad_message");
+}
+
+TEST(Nick, LengthCountsCodePoints) {
+  EXPECT_EQ(code_of(decode_client(hello(""))), "bad_nick");
+  EXPECT_EQ(code_of(decode_client(hello(repeat("a", 24)))), "ok");
+  EXPECT_EQ(code_of(decode_client(hello(repeat("a", 25)))), "bad_nick");
+  EXPECT_EQ(code_of(decode_client(hello(repeat("è", 24)))), "ok");  // 48 bytes, 24 points
+  EXPECT_EQ(code_of(decode_client(hello(repeat("è", 25)))), "bad_nick");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"hello","nick":42,"proto":1})")), "bad_nick");
+}
+
+TEST(Nick, NoWhitespaceControlOrInvisibleCharacters) {
+  for (const char* bad : {"a b", "a\tb", "a\nb", "a\xc2\xa0" "b", "a\xe3\x80\x80" "b", "a\x01" "b",
+                          "a\x7f" "b", "a\xc2\x85" "b", "a\xe2\x80\x8b" "b"}) {
+    EXPECT_EQ(code_of(decode_client(hello(bad))), "bad_nick") << bad;
+  }
+  EXPECT_EQ(code_of(decode_client(hello("Niccolò"))), "ok");
+  EXPECT_EQ(code_of(decode_client(hello("Łódź"))), "ok");
+  EXPECT_EQ(code_of(decode_client(hello("日本"))), "ok");
+}
+
+TEST(Nick, ReservedNamesInAnyCase) {
+  for (const char* n : {"server", "Server", "ADMIN", "aDmIn", "system", "SYSTEM"}) {
+    EXPECT_EQ(code_of(decode_client(hello(n))), "bad_nick") << n;
+  }
+  EXPECT_EQ(code_of(decode_client(hello("servers"))), "ok");
+}
+
+TEST(Nick, KeyFoldsCaseAcrossScripts) {
+  EXPECT_EQ(nick_key("Bob"), nick_key("bOB"));
+  EXPECT_EQ(nick_key("NICCOLÒ"), nick_key("niccolò"));
+  EXPECT_EQ(nick_key("ŁÓDŹ"), nick_key("łódź"));
+  EXPECT_EQ(nick_key("ΣΟΦΊΑ"), nick_key("σοφία"));
+  EXPECT_EQ(nick_key("ИВАН"), nick_key("иван"));
+  EXPECT_NE(nick_key("bob"), nick_key("bob2"));
+}
+
+TEST(Text, LengthWhitespaceAndNewlines) {
+  EXPECT_EQ(code_of(decode_client(say(""))), "bad_text");
+  EXPECT_EQ(code_of(decode_client(say("   \n\t "))), "bad_text");
+  EXPECT_EQ(code_of(decode_client(say("line one\nline two"))), "ok");
+  EXPECT_EQ(code_of(decode_client(say(repeat("x", 4000)))), "ok");
+  EXPECT_EQ(code_of(decode_client(say(repeat("x", 4001)))), "bad_text");
+  EXPECT_EQ(code_of(decode_client(say(repeat("€", 4000)))), "ok");  // 12,000 bytes
+  EXPECT_EQ(code_of(decode_client(say(repeat("€", 4001)))), "bad_text");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"say"})")), "bad_text");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"say","text":["hi"]})")), "bad_text");
+}
+
+TEST(Text, TerminalEscapesAreRefused) {
+  EXPECT_EQ(code_of(decode_client(say("red \x1b[31m alert"))), "bad_text");
+  EXPECT_EQ(code_of(decode_client(say("bell\x07"))), "bad_text");
+}
+
+TEST(Ping, IdIsKeptExactly) {
+  for (const char* id : {"1", "\"abc\"", "null", "[1,{\"a\":[true,false]}]", "1.5", "-3",
+                         "{\"nested\":{\"x\":\"è\"}}"}) {
+    auto d = decode_client(std::string(R"({"type":"ping","id":)") + id + "}");
+    ASSERT_EQ(code_of(d), "ok") << id;
+    const auto& p = std::get<Ping>(std::get<ClientMessage>(d));
+    const std::string line = encode(Pong{p.id});
+    auto back = decode_server(line);
+    ASSERT_TRUE(std::holds_alternative<ServerMessage>(back));
+    EXPECT_EQ(std::get<Pong>(std::get<ServerMessage>(back)).id, json::parse(id)) << line;
+  }
+}
+
+TEST(Encode, EveryServerMessageRoundTrips) {
+  ChatMsg m{42, "bob", "hi\nthere €", 1700000000123};
+  auto d = decode_server(encode(m));
+  const auto& back = std::get<ChatMsg>(std::get<ServerMessage>(d));
+  EXPECT_EQ(back.id, 42u);
+  EXPECT_EQ(back.from, "bob");
+  EXPECT_EQ(back.text, "hi\nthere €");
+  EXPECT_EQ(back.ts, 1700000000123);
+
+  auto l = std::get<Leave>(std::get<ServerMessage>(decode_server(encode(Leave{"a", "too_slow", 5}))));
+  EXPECT_EQ(l.reason, "too_slow");
+  auto j = std::get<Join>(std::get<ServerMessage>(decode_server(encode(Join{"carol", 9}))));
+  EXPECT_EQ(j.nick, "carol");
+  auto e = std::get<Error>(std::get<ServerMessage>(decode_server(encode(Error{"nick_taken", "x"}))));
+  EXPECT_EQ(e.code, "nick_taken");
+  auto s = std::get<Shutdown>(std::get<ServerMessage>(decode_server(encode(Shutdown{"bye all"}))));
+  EXPECT_EQ(s.reason, "bye all");
+}
+
+TEST(Encode, LinesEndWithOneNewlineAndStartWithType) {
+  const std::string line = encode(Say{"a\nb"});
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "a newline inside text must be escaped";
+  EXPECT_EQ(line.rfind("{\"type\":\"say\"", 0), 0u);
+}
+
+TEST(Encode, WelcomeSplicesHistoryInOrder) {
+  Welcome w{"bob", "room", 1, {"alice", "bob"}, {{1, "alice", "one", 10}, {2, "alice", "two", 20}}};
+  const std::string line = encode(w);
+  ASSERT_TRUE(json::accept(line));
+  auto back = std::get<Welcome>(std::get<ServerMessage>(decode_server(line)));
+  EXPECT_EQ(back.nick, "bob");
+  EXPECT_EQ(back.server, "room");
+  EXPECT_EQ(back.proto, 1);
+  EXPECT_EQ(back.users, (std::vector<std::string>{"alice", "bob"}));
+  ASSERT_EQ(back.history.size(), 2u);
+  EXPECT_EQ(back.history[0].text, "one");
+  EXPECT_EQ(back.history[1].id, 2u);
+}

@@ -1,0 +1,503 @@
+// Protocol v1 contract, rule by rule, against the real server on 127.0.0.1 with raw
+// sockets (no lanchat client code involved).
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "tests/support.hpp"
+
+using namespace lanchat::test;
+using lanchat::net::ServerConfig;
+
+namespace {
+json say(const std::string& text) { return {{"type", "say"}, {"text", text}}; }
+std::int64_t now_ms() { return lanchat::net::now_ms(); }
+}  // namespace
+
+TEST(Server, WelcomeCarriesNickRoomProtoUsersAndHistory) {
+  ServerConfig cfg;
+  cfg.room = "Aula 3";
+  TestServer srv(cfg);
+  RawClient a(srv.port());
+  json wa = a.join("alice");
+  EXPECT_EQ(wa["nick"], "alice");
+  EXPECT_EQ(wa["server"], "Aula 3");
+  EXPECT_EQ(wa["proto"], 1);
+  EXPECT_EQ(wa["users"], json::array({"alice"}));
+  EXPECT_EQ(wa["history"], json::array());
+  RawClient b(srv.port());
+  json wb = b.join("bob");
+  EXPECT_EQ(wb["users"], json::array({"alice", "bob"})) << "users includes the joiner";
+}
+
+TEST(Server, JoinGoesToOthersNotTheJoiner) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  RawClient b(srv.port());
+  b.join("bob");
+  auto j = a.recv();
+  ASSERT_TRUE(j);
+  EXPECT_EQ((*j)["type"], "join");
+  EXPECT_EQ((*j)["nick"], "bob");
+  EXPECT_NEAR(static_cast<double>((*j)["ts"].get<std::int64_t>()), static_cast<double>(now_ms()), 5000);
+  EXPECT_TRUE(b.silent_for(200ms)) << "the joiner gets no join about itself";
+}
+
+TEST(Server, MsgReachesEveryJoinedClientIncludingSender) {
+  TestServer srv;
+  RawClient a(srv.port()), b(srv.port()), lurker(srv.port());
+  a.join("alice");
+  b.join("bob");
+  a.recv_type("join");
+  a.send(say("hello\nworld"));
+  for (RawClient* c : {&a, &b}) {
+    auto m = c->recv_type("msg");
+    ASSERT_TRUE(m);
+    EXPECT_EQ((*m)["from"], "alice");
+    EXPECT_EQ((*m)["text"], "hello\nworld");
+    EXPECT_TRUE((*m)["id"].is_number_integer());
+    EXPECT_NEAR(static_cast<double>((*m)["ts"].get<std::int64_t>()), static_cast<double>(now_ms()), 5000);
+  }
+  EXPECT_TRUE(lurker.silent_for(200ms)) << "a connection that has not joined gets no msg";
+}
+
+TEST(Server, MessageIdsStrictlyIncrease) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  std::int64_t last = 0;
+  for (int i = 0; i < 50; ++i) a.send(say("m" + std::to_string(i)));
+  for (int i = 0; i < 50; ++i) {
+    auto m = a.recv_type("msg");
+    ASSERT_TRUE(m);
+    EXPECT_GT((*m)["id"].get<std::int64_t>(), last);
+    last = (*m)["id"];
+  }
+}
+
+TEST(Server, SayBeforeHelloIsNotJoinedAndConnectionStaysUsable) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.send(say("hi"));
+  auto e = a.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["type"], "error");
+  EXPECT_EQ((*e)["code"], "not_joined");
+  EXPECT_FALSE((*e)["message"].get<std::string>().empty());
+  a.join("alice");
+}
+
+TEST(Server, PingIsAnsweredJoinedOrNotWithIdenticalId) {
+  TestServer srv;
+  RawClient a(srv.port());
+  const json id = json::parse(R"({"k":[1,"two",null,{"x":3.5}]})");
+  a.send({{"type", "ping"}, {"id", id}});
+  auto p = a.recv();
+  ASSERT_TRUE(p);
+  EXPECT_EQ((*p)["type"], "pong");
+  EXPECT_EQ((*p)["id"], id);
+  a.join("alice");
+  a.send({{"type", "ping"}, {"id", "abc"}});
+  EXPECT_EQ((*a.recv_type("pong"))["id"], "abc");
+}
+
+TEST(Server, SecondHelloIsAlreadyJoined) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  a.send({{"type", "hello"}, {"nick", "other"}, {"proto", 1}});
+  auto e = a.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "already_joined");
+  a.send(say("still here"));
+  EXPECT_EQ((*a.recv_type("msg"))["from"], "alice");
+}
+
+TEST(Server, NickTakenIsCaseInsensitiveAndRetryWorks) {
+  TestServer srv;
+  RawClient a(srv.port()), b(srv.port());
+  a.join("Bob");
+  b.send({{"type", "hello"}, {"nick", "bOB"}, {"proto", 1}});
+  auto e = b.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "nick_taken");
+  json w = b.join("bob2");
+  EXPECT_EQ(w["nick"], "bob2");
+}
+
+TEST(Server, NickFreedWhenItsOwnerLeaves) {
+  TestServer srv;
+  {
+    RawClient a(srv.port());
+    a.join("carol");
+    a.send({{"type", "bye"}});
+    EXPECT_TRUE(a.wait_closed());
+  }
+  RawClient b(srv.port());
+  EXPECT_EQ(b.join("Carol")["nick"], "Carol");
+}
+
+TEST(Server, BadNickAndReservedNicksAreRefused) {
+  TestServer srv;
+  RawClient a(srv.port());
+  for (const char* n : {"", "has space", "ADMIN", "System", "server",
+                        "aaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+    a.send({{"type", "hello"}, {"nick", n}, {"proto", 1}});
+    auto e = a.recv();
+    ASSERT_TRUE(e);
+    EXPECT_EQ((*e)["code"], "bad_nick") << n;
+  }
+  a.join("fine");
+}
+
+TEST(Server, BadTextIsRefusedAndNotBroadcast) {
+  TestServer srv;
+  RawClient a(srv.port()), b(srv.port());
+  a.join("alice");
+  b.join("bob");
+  a.recv_type("join");
+  for (const json& t : {json(""), json("   "), json(std::string(4001, 'x')), json(5)}) {
+    a.send({{"type", "say"}, {"text", t}});
+    auto e = a.recv();
+    ASSERT_TRUE(e);
+    EXPECT_EQ((*e)["code"], "bad_text");
+  }
+  EXPECT_TRUE(b.silent_for(200ms));
+  a.send(say(std::string(4000, 'x')));
+  EXPECT_EQ((*b.recv_type("msg"))["text"].get<std::string>().size(), 4000u);
+}
+
+TEST(Server, GarbageGetsTheRightErrorAndTheConnectionStaysOpen) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"this is not json", "bad_json"},
+      {"{\"type\":\"say\",\"text\":\"\xff\"}", "bad_json"},
+      {"[1,2,3]", "bad_message"},
+      {"{\"text\":\"no type\"}", "bad_message"},
+      {"{\"type\":\"shout\"}", "unknown_type"},
+      {"{\"type\":\"Say\",\"text\":\"x\"}", "unknown_type"},
+  };
+  for (const auto& [line, code] : cases) {
+    a.send_raw(line + "\n");
+    auto e = a.recv();
+    ASSERT_TRUE(e) << line;
+    EXPECT_EQ((*e)["type"], "error");
+    EXPECT_EQ((*e)["code"], code) << line;
+  }
+  a.send(say("survived"));
+  EXPECT_EQ((*a.recv_type("msg"))["text"], "survived");
+}
+
+TEST(Server, CrLfLinesAndUnknownFieldsAreAccepted) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.send_raw("{\"type\":\"hello\",\"nick\":\"win\",\"proto\":1,\"client\":\"putty\"}\r\n");
+  EXPECT_EQ((*a.recv())["type"], "welcome");
+  a.send_raw("{\"type\":\"say\",\"text\":\"crlf\",\"colour\":\"blue\"}\r\n");
+  EXPECT_EQ((*a.recv_type("msg"))["text"], "crlf");
+}
+
+TEST(Server, PipelinedAndFragmentedInput) {
+  TestServer srv;
+  RawClient a(srv.port());
+  // hello and three says in one segment...
+  a.send_raw(R"({"type":"hello","nick":"fast","proto":1})" "\n" R"({"type":"say","text":"1"})" "\n"
+             R"({"type":"say","text":"2"})" "\n" R"({"type":"say","text":"3"})" "\n");
+  EXPECT_EQ((*a.recv())["type"], "welcome");
+  for (const char* t : {"1", "2", "3"}) EXPECT_EQ((*a.recv())["text"], t);
+  // ...and one say trickled byte by byte.
+  const std::string slow = R"({"type":"say","text":"slow"})" "\n";
+  for (char c : slow) {
+    a.send_raw(std::string(1, c));
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ((*a.recv())["text"], "slow");
+}
+
+TEST(Server, OverlongLineIsDiscardedWithTooLongAndNextLineWorks) {
+  TestServer srv;
+  RawClient a(srv.port()), b(srv.port());
+  a.join("alice");
+  b.join("bob");
+  a.recv_type("join");
+  // A say whose line is 65,537 bytes with its newline: one byte over.
+  std::string text(65537 - 1 - std::string(R"({"type":"say","text":""})").size(), 'x');
+  std::string line = say(text).dump();
+  ASSERT_EQ(line.size() + 1, 65537u);
+  a.send_raw(line + "\n" + say("after").dump() + "\n");
+  auto e = a.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "too_long");
+  EXPECT_EQ((*a.recv_type("msg"))["text"], "after");
+  EXPECT_EQ((*b.recv_type("msg"))["text"], "after") << "nothing of the long line reached others";
+}
+
+TEST(Server, LineOfExactlyTheLimitIsAccepted) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  // A ping whose line is exactly 65,536 bytes including "\n".
+  const std::string head = R"({"type":"ping","id":")";
+  const std::string tail = R"("})";
+  const std::string line = head + std::string(65535 - head.size() - tail.size(), 'p') + tail;
+  ASSERT_EQ(line.size() + 1, 65536u);
+  a.send_raw(line + "\n");
+  auto p = a.recv();
+  ASSERT_TRUE(p);
+  EXPECT_EQ((*p)["type"], "pong");
+}
+
+TEST(Server, HistoryHoldsTheLast100MessagesOldestFirst) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  for (int i = 1; i <= 105; ++i) a.send(say("m" + std::to_string(i)));
+  for (int i = 1; i <= 105; ++i) ASSERT_TRUE(a.recv_type("msg"));
+  RawClient b(srv.port());
+  json w = b.join("bob");
+  ASSERT_EQ(w["history"].size(), 100u);
+  EXPECT_EQ(w["history"][0]["text"], "m6");
+  EXPECT_EQ(w["history"][99]["text"], "m105");
+  EXPECT_EQ(w["history"][0]["type"], "msg");
+  EXPECT_EQ(w["history"][0]["from"], "alice");
+  for (std::size_t i = 1; i < 100; ++i) {
+    EXPECT_LT(w["history"][i - 1]["id"].get<std::int64_t>(), w["history"][i]["id"].get<std::int64_t>());
+  }
+}
+
+TEST(Server, ByeBroadcastsLeaveQuitAndCloses) {
+  TestServer srv;
+  RawClient a(srv.port()), b(srv.port());
+  a.join("alice");
+  b.join("bob");
+  a.recv_type("join");
+  b.send({{"type", "bye"}});
+  EXPECT_TRUE(b.wait_closed()) << "the server closes after bye";
+  auto l = a.recv_type("leave");
+  ASSERT_TRUE(l);
+  EXPECT_EQ((*l)["nick"], "bob");
+  EXPECT_EQ((*l)["reason"], "quit");
+}
+
+TEST(Server, ClosedAndResetConnectionsLeaveWithDisconnect) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  {
+    RawClient b(srv.port());
+    b.join("bob");
+    a.recv_type("join");
+  }  // FIN
+  auto l1 = a.recv_type("leave");
+  ASSERT_TRUE(l1);
+  EXPECT_EQ((*l1)["nick"], "bob");
+  EXPECT_EQ((*l1)["reason"], "disconnect");
+  RawClient c(srv.port());
+  c.join("carol");
+  a.recv_type("join");
+  c.close_with_rst();
+  auto l2 = a.recv_type("leave");
+  ASSERT_TRUE(l2);
+  EXPECT_EQ((*l2)["nick"], "carol");
+  EXPECT_EQ((*l2)["reason"], "disconnect");
+}
+
+TEST(Server, ConnectionsThatNeverJoinCauseNoJoinOrLeave) {
+  TestServer srv;
+  RawClient a(srv.port());
+  a.join("alice");
+  {
+    RawClient ghost(srv.port());
+    ghost.send_raw("garbage\n");
+    ghost.send({{"type", "hello"}, {"nick", "alice"}, {"proto", 1}});  // nick_taken
+    ghost.recv();
+    ghost.recv();
+  }
+  {
+    RawClient rst(srv.port());
+    rst.close_with_rst();
+  }
+  a.send(say("marker"));
+  auto m = a.recv();
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)["type"], "msg") << "got " << m->dump() << " before the marker";
+}
+
+TEST(Server, ShutdownReachesEveryConnectionJoinedOrNotThenCloses) {
+  TestServer srv;
+  RawClient a(srv.port()), b(srv.port()), idle(srv.port());
+  a.join("alice");
+  b.join("bob");
+  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 3; }));
+  srv.stop("maintenance at noon");
+  for (RawClient* c : {&a, &b, &idle}) {
+    auto s = c->recv_type("shutdown");
+    ASSERT_TRUE(s);
+    EXPECT_EQ((*s)["reason"], "maintenance at noon");
+    EXPECT_TRUE(c->wait_closed());
+  }
+}
+
+TEST(Server, PasswordIsCheckedWhenSet) {
+  ServerConfig cfg;
+  cfg.password = "s3cret";
+  TestServer srv(cfg);
+  RawClient a(srv.port());
+  a.send({{"type", "hello"}, {"nick", "alice"}, {"proto", 1}});
+  EXPECT_EQ((*a.recv())["code"], "bad_password");
+  a.send({{"type", "hello"}, {"nick", "alice"}, {"proto", 1}, {"password", "wrong"}});
+  EXPECT_EQ((*a.recv())["code"], "bad_password");
+  a.send({{"type", "hello"}, {"nick", "alice"}, {"proto", 1}, {"password", "s3cret"}});
+  EXPECT_EQ((*a.recv())["type"], "welcome");
+  for (const auto& line : srv.log_lines()) EXPECT_EQ(line.find("s3cret"), std::string::npos);
+}
+
+TEST(Server, OneTotalOrderNoLossNoDuplicates) {
+  TestServer srv;
+  constexpr int kSenders = 4, kPerSender = 300;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kSenders; ++i) {
+    clients.push_back(std::make_unique<RawClient>(srv.port()));
+    clients.back()->join("s" + std::to_string(i));
+  }
+  auto watcher = std::make_unique<RawClient>(srv.port());
+  watcher->join("watcher");
+  std::vector<std::thread> senders;
+  for (int i = 0; i < kSenders; ++i) {
+    senders.emplace_back([&, i] {
+      std::string burst;
+      for (int k = 0; k < kPerSender; ++k) burst += say(std::to_string(k)).dump() + "\n";
+      clients[static_cast<std::size_t>(i)]->send_raw(burst);
+    });
+  }
+  for (auto& t : senders) t.join();
+  clients.push_back(std::move(watcher));
+  std::vector<std::vector<std::int64_t>> orders;
+  for (auto& c : clients) {
+    std::vector<std::int64_t> ids;
+    std::map<std::string, int> next;  // per sender, the number expected next
+    while (ids.size() < kSenders * kPerSender) {
+      auto m = c->recv_type("msg", 10s);
+      ASSERT_TRUE(m) << "missing messages: got " << ids.size();
+      const std::string from = (*m)["from"];
+      EXPECT_EQ(std::to_string(next[from]++), (*m)["text"].get<std::string>()) << "sender order";
+      ids.push_back((*m)["id"]);
+    }
+    EXPECT_TRUE(c->silent_for(100ms)) << "no duplicates after the last message";
+    orders.push_back(std::move(ids));
+  }
+  for (std::size_t i = 1; i < orders.size(); ++i) EXPECT_EQ(orders[i], orders[0]);
+  std::set<std::int64_t> unique(orders[0].begin(), orders[0].end());
+  EXPECT_EQ(unique.size(), orders[0].size());
+}
+
+TEST(Server, SlowReaderIsDroppedAsTooSlowWithoutStallingOthers) {
+  ServerConfig cfg;
+  cfg.max_backlog_bytes = 256 * 1024;
+  TestServer srv(cfg);
+  RawClient fast(srv.port());
+  fast.join("fast");
+  RawClient slow(srv.port(), /*rcvbuf=*/4096);
+  slow.join("slow");
+  fast.recv_type("join");
+  RawClient sender(srv.port());
+  sender.join("sender");
+  fast.recv_type("join");
+  // ~12 MB of messages: far beyond socket buffers plus the backlog bound.
+  const std::string text(3000, 'z');
+  std::thread flood([&] {
+    for (int i = 0; i < 4000; ++i) sender.send(say(text));
+  });
+  // The sender reads its own echoes (a sender that did not would be too slow as well).
+  std::thread sender_reads([&] {
+    for (int i = 0; i < 4000;) {
+      auto m = sender.recv(10s);
+      if (!m) return;
+      if ((*m)["type"] == "msg") ++i;
+    }
+  });
+  int got = 0;
+  bool saw_leave = false;
+  while (got < 4000) {
+    auto m = fast.recv(10s);
+    ASSERT_TRUE(m) << "fast reader stalled after " << got;
+    if ((*m)["type"] == "msg") ++got;
+    if ((*m)["type"] == "leave") {
+      EXPECT_EQ((*m)["nick"], "slow");
+      EXPECT_EQ((*m)["reason"], "too_slow");
+      saw_leave = true;
+    }
+  }
+  flood.join();
+  sender_reads.join();
+  EXPECT_TRUE(saw_leave);
+  EXPECT_EQ(srv.server()->member_count(), 2u);
+}
+
+TEST(Server, LogRecordsListeningConnectionsJoinsLeavesErrorsAndStop) {
+  TestServer srv;
+  {
+    RawClient a(srv.port());
+    a.join("alice");
+    a.send_raw("oops\n");
+    a.recv();
+    a.send({{"type", "say"}, {"text", "private words"}});
+    a.recv();
+  }
+  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 0; }));
+  srv.stop("done");
+  auto lines = srv.log_lines();
+  auto has = [&](const std::string& needle) {
+    for (const auto& l : lines) {
+      if (l.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("listening on 127.0.0.1:"));
+  EXPECT_TRUE(has("connection from 127.0.0.1:"));
+  EXPECT_TRUE(has("joined as alice"));
+  EXPECT_TRUE(has("bad_json"));
+  EXPECT_TRUE(has("alice left (disconnect)"));
+  EXPECT_TRUE(has("stopping: done"));
+  EXPECT_TRUE(has("server stopped"));
+  EXPECT_FALSE(has("private words")) << "message texts are not logged";
+}
+
+TEST(Server, ListeningOnABusyPortFailsWithAClearMessage) {
+  TestServer first;
+  lanchat::net::EventQueue q;
+  asio::io_context io;
+  ServerConfig cfg;
+  cfg.bind_address = "127.0.0.1";
+  cfg.port = first.port();
+  auto second = lanchat::net::Server::create(io, cfg, q);
+  auto err = second->start();
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->find("already in use"), std::string::npos) << *err;
+}
+
+TEST(Server, AThousandClientsJoinAndChat) {
+  lanchat::net::raise_fd_limit();
+  TestServer srv;
+  constexpr int kClients = 1000;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  clients.reserve(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(srv.port()));
+    clients.back()->send({{"type", "hello"}, {"nick", "c" + std::to_string(i)}, {"proto", 1}});
+  }
+  for (auto& c : clients) ASSERT_EQ((*c->recv_type("welcome"))["type"], "welcome");
+  ASSERT_EQ(srv.server()->member_count(), static_cast<std::size_t>(kClients));
+  for (int k = 0; k < 20; ++k) clients[0]->send(say("to all " + std::to_string(k)));
+  for (auto& c : clients) {
+    for (int k = 0; k < 20; ++k) {
+      auto m = c->recv_type("msg");
+      ASSERT_TRUE(m);
+      EXPECT_EQ((*m)["text"], "to all " + std::to_string(k));
+    }
+  }
+}

@@ -1,0 +1,83 @@
+#pragma once
+// Test support: a raw protocol client on plain POSIX sockets (so server tests check the
+// wire contract, not our own client), a server fixture on 127.0.0.1, and a child process
+// runner for the CLI tests. Loopback only.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/net_thread.hpp"
+#include "net/server.hpp"
+
+namespace lanchat::test {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class RawClient {
+ public:
+  explicit RawClient(std::uint16_t port, int rcvbuf = 0);
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  void send_raw(std::string_view bytes);
+  void send(const json& j) { send_raw(j.dump() + "\n"); }
+  // Next complete line, or nothing on timeout / EOF.
+  std::optional<std::string> recv_line(std::chrono::milliseconds timeout = 5s);
+  // Next line parsed as JSON (fails the test if it is not).
+  std::optional<json> recv(std::chrono::milliseconds timeout = 5s);
+  // Skips lines until one of `type` arrives.
+  std::optional<json> recv_type(const std::string& type, std::chrono::milliseconds timeout = 5s);
+  // True if the server closed the connection (EOF) within the timeout.
+  bool wait_closed(std::chrono::milliseconds timeout = 5s);
+  // True if nothing arrives for `quiet`.
+  bool silent_for(std::chrono::milliseconds quiet);
+  // hello + expect welcome; returns it.
+  json join(const std::string& nick);
+  void close_with_rst();
+  void close();
+  int fd() const { return fd_; }
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  std::string buf_;
+  bool eof_ = false;
+};
+
+// A server on 127.0.0.1:<free port> running on its own net thread.
+class TestServer {
+ public:
+  explicit TestServer(net::ServerConfig config = {});
+  ~TestServer();
+  std::uint16_t port() const { return port_; }
+  net::EventQueue& events() { return events_; }
+  // Drains the event queue into a list of log texts (and keeps every event seen).
+  std::vector<std::string> log_lines();
+  std::vector<net::Event>& seen();
+  // Runs fn on the net thread and waits for it.
+  void run_on_net(std::function<void()> fn);
+  void stop(const std::string& reason);
+  std::shared_ptr<net::Server> server() { return server_; }
+
+ private:
+  void drain();
+  net::EventQueue events_;
+  net::NetThread net_;
+  std::shared_ptr<net::Server> server_;
+  std::uint16_t port_ = 0;
+  std::vector<net::Event> seen_;
+  bool stopped_ = false;
+};
+
+// Waits until pred() or the timeout.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s);
+
+}  // namespace lanchat::test

@@ -28,16 +28,16 @@ int run_headless_host(const HostOptions& options) {
   }
   asio::signal_set signals(net.context(), SIGINT, SIGTERM);
   int signal_count = 0;
-  std::function<void(const asio::error_code&, int)> on_signal =
-      [&](const asio::error_code& ec, int sig) {
-        if (ec) return;
-        if (++signal_count > 1) {
-          std::cerr << "lanchat: second signal, closing at once\n";
-          std::_Exit(kExitStartup);
-        }
-        server->stop(sig == SIGINT ? "the server was interrupted" : "the server is shutting down");
-        signals.async_wait(on_signal);
-      };
+  std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,
+                                                                    int sig) {
+    if (ec) return;
+    if (++signal_count > 1) {
+      std::cerr << "lanchat: second signal, closing at once\n";
+      std::_Exit(kExitStartup);
+    }
+    server->stop(sig == SIGINT ? "the server was interrupted" : "the server is shutting down");
+    signals.async_wait(on_signal);
+  };
   signals.async_wait(on_signal);
   // Scripts wait for this exact first line (and read the real port from it with --port 0),
   // so it comes only once a signal can no longer kill us uncleanly.

@@ -12,9 +12,8 @@ int main(int argc, char** argv) {
   if (auto* code = std::get_if<int>(&parsed)) return *code;
   const auto& options = std::get<lanchat::app::Options>(parsed);
   if (options.headless) {
-    return options.mode == lanchat::app::Mode::host
-               ? lanchat::app::run_headless_host(options.host)
-               : lanchat::app::run_headless_join(options.join);
+    return options.mode == lanchat::app::Mode::host ? lanchat::app::run_headless_host(options.host)
+                                                    : lanchat::app::run_headless_join(options.join);
   }
 #ifdef LANCHAT_HAVE_UI
   return lanchat::app::run_window(options);

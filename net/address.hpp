@@ -26,7 +26,8 @@ std::variant<std::uint16_t, std::string> parse_port(std::string_view text, bool 
 std::optional<std::string> check_host(std::string_view host);
 
 // The endpoint to bind for an address literal or a name such as "localhost".
-std::variant<asio::ip::tcp::endpoint, std::string> resolve_bind_endpoint(
-    asio::io_context& io, const std::string& address, std::uint16_t port);
+std::variant<asio::ip::tcp::endpoint, std::string> resolve_bind_endpoint(asio::io_context& io,
+                                                                         const std::string& address,
+                                                                         std::uint16_t port);
 
 }  // namespace lanchat::net

@@ -73,23 +73,22 @@ void Client::on_connected(const asio::error_code& ec, std::uint64_t gen) {
 }
 
 void Client::read_more(std::uint64_t gen) {
-  socket_.async_read_some(
-      asio::buffer(read_buf_),
-      [self = shared_from_this(), gen](const asio::error_code& ec, std::size_t n) {
-        if (gen != self->gen_ || self->state_ == State::closed ||
-            self->state_ == State::connecting || self->state_ == State::idle) {
-          return;
-        }
-        if (ec) {
-          self->lost(ec == asio::error::eof ? "the server closed the connection" : ec.message());
-          return;
-        }
-        self->framer_.feed(
-            std::string_view(self->read_buf_.data(), n),
-            [&](std::string_view line) { return self->gen_ == gen && self->on_line(line); },
-            [] { return true; });
-        if (gen == self->gen_ && self->state_ != State::closed) self->read_more(gen);
-      });
+  socket_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this(), gen](
+                                                       const asio::error_code& ec, std::size_t n) {
+    if (gen != self->gen_ || self->state_ == State::closed || self->state_ == State::connecting ||
+        self->state_ == State::idle) {
+      return;
+    }
+    if (ec) {
+      self->lost(ec == asio::error::eof ? "the server closed the connection" : ec.message());
+      return;
+    }
+    self->framer_.feed(
+        std::string_view(self->read_buf_.data(), n),
+        [&](std::string_view line) { return self->gen_ == gen && self->on_line(line); },
+        [] { return true; });
+    if (gen == self->gen_ && self->state_ != State::closed) self->read_more(gen);
+  });
 }
 
 bool Client::on_line(std::string_view line) {
@@ -97,7 +96,8 @@ bool Client::on_line(std::string_view line) {
   if (auto* e = std::get_if<proto::Error>(&decoded)) {
     // A newer server may send types we do not know: skip them quietly.
     if (e->code != proto::err::unknown_type) {
-      events_.push(ClientServerError{{"bad_message", "unreadable line from server: " + e->message}});
+      events_.push(
+          ClientServerError{{"bad_message", "unreadable line from server: " + e->message}});
     }
     return true;
   }

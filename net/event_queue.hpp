@@ -1,10 +1,11 @@
 #pragma once
 // Net thread -> UI: a lock-free single-producer/single-consumer queue of Event values.
 // The producer is the net thread, the consumer the UI (or headless) thread.
+#include <readerwriterqueue/readerwriterqueue.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <readerwriterqueue/readerwriterqueue.h>
 
 #include "net/events.hpp"
 

@@ -67,7 +67,9 @@ bool is_reserved_nick(std::string_view nick) {
   return k == "server" || k == "admin" || k == "system";
 }
 
-std::string nick_key(std::string_view nick) { return utf8::fold(nick); }
+std::string nick_key(std::string_view nick) {
+  return utf8::fold(nick);
+}
 
 std::optional<std::string> check_nick(std::string_view nick) {
   if (!utf8::is_valid(nick)) return "nick is not valid UTF-8";
@@ -232,12 +234,17 @@ std::string encode(const Hello& m) {
   if (m.password) j["password"] = *m.password;
   return line_of(j);
 }
-std::string encode(const Say& m) { return line_of({{"type", "say"}, {"text", m.text}}); }
-std::string encode(const Ping& m) { return line_of({{"type", "ping"}, {"id", m.id}}); }
-std::string encode(const Bye&) { return line_of({{"type", "bye"}}); }
+std::string encode(const Say& m) {
+  return line_of({{"type", "say"}, {"text", m.text}});
+}
+std::string encode(const Ping& m) {
+  return line_of({{"type", "ping"}, {"id", m.id}});
+}
+std::string encode(const Bye&) {
+  return line_of({{"type", "bye"}});
+}
 std::string encode(const ChatMsg& m) {
-  return line_of(
-      {{"type", "msg"}, {"id", m.id}, {"from", m.from}, {"text", m.text}, {"ts", m.ts}});
+  return line_of({{"type", "msg"}, {"id", m.id}, {"from", m.from}, {"text", m.text}, {"ts", m.ts}});
 }
 std::string encode(const Join& m) {
   return line_of({{"type", "join"}, {"nick", m.nick}, {"ts", m.ts}});
@@ -245,7 +252,9 @@ std::string encode(const Join& m) {
 std::string encode(const Leave& m) {
   return line_of({{"type", "leave"}, {"nick", m.nick}, {"reason", m.reason}, {"ts", m.ts}});
 }
-std::string encode(const Pong& m) { return line_of({{"type", "pong"}, {"id", m.id}}); }
+std::string encode(const Pong& m) {
+  return line_of({{"type", "pong"}, {"id", m.id}});
+}
 std::string encode(const Error& m) {
   return line_of({{"type", "error"}, {"code", m.code}, {"message", m.message}});
 }

@@ -105,9 +105,11 @@ class Session : public std::enable_shared_from_this<Session> {
       if (gather_.size() == kMaxGather || bytes >= kMaxGatherBytes) break;
     }
     writing_ = true;
-    socket_.async_write_some(std::span<const asio::const_buffer>(gather_),
-                             [self = shared_from_this()](const asio::error_code& ec,
-                                                         std::size_t n) { self->on_written(ec, n); });
+    socket_.async_write_some(
+        std::span<const asio::const_buffer>(gather_),
+        [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+          self->on_written(ec, n);
+        });
   }
 
   std::uint64_t id() const { return id_; }
@@ -121,10 +123,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void wait_readable() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](const asio::error_code& ec) {
-                         self->on_readable(ec);
-                       });
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
   }
 
   void on_readable(const asio::error_code& ec) {
@@ -189,8 +190,8 @@ class Session : public std::enable_shared_from_this<Session> {
     half_closed_ = true;
     asio::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    linger_ = std::make_unique<asio::steady_timer>(socket_.get_executor(),
-                                                   server_->config_.close_grace);
+    linger_ =
+        std::make_unique<asio::steady_timer>(socket_.get_executor(), server_->config_.close_grace);
     linger_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
       if (!ec) self->close(proto::reason::disconnect);
     });
@@ -378,9 +379,9 @@ void Server::handle_say(Session& s, std::string& text) {
 }
 
 void Server::on_too_long(Session& s) {
-  reply_error(s, proto::err::too_long,
-              "line longer than " + std::to_string(config_.max_line_bytes) +
-                  " bytes was discarded");
+  reply_error(
+      s, proto::err::too_long,
+      "line longer than " + std::to_string(config_.max_line_bytes) + " bytes was discarded");
 }
 
 void Server::reply_error(Session& s, std::string_view code, std::string message) {
@@ -454,11 +455,10 @@ void Server::flush() {
     auto kicks = std::move(kicks_);
     kicks_.clear();
     for (auto& s : kicks) {
-      log(LogLevel::warn, "#" + std::to_string(s->id()) +
-                              (s->joined_ ? " (" + s->nick_ + ")" : std::string()) +
-                              " dropped: more than " +
-                              std::to_string(config_.max_backlog_bytes >> 10) +
-                              " KiB waiting to be read");
+      log(LogLevel::warn,
+          "#" + std::to_string(s->id()) + (s->joined_ ? " (" + s->nick_ + ")" : std::string()) +
+              " dropped: more than " + std::to_string(config_.max_backlog_bytes >> 10) +
+              " KiB waiting to be read");
       s->close(proto::reason::too_slow);
     }
   }

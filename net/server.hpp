@@ -92,7 +92,7 @@ class Server : public std::enable_shared_from_this<Server> {
   asio::ip::tcp::endpoint local_;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions_;
-  std::vector<Session*> members_;  // joined sessions, in join order
+  std::vector<Session*> members_;                    // joined sessions, in join order
   std::unordered_map<std::string, Session*> nicks_;  // nick_key -> member
   std::deque<SharedLine> history_;                   // encoded msg lines, oldest first
 

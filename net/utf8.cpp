@@ -3,7 +3,9 @@
 namespace lanchat::utf8 {
 
 namespace {
-constexpr bool is_cont(unsigned char c) { return (c & 0xC0U) == 0x80U; }
+constexpr bool is_cont(unsigned char c) {
+  return (c & 0xC0U) == 0x80U;
+}
 }  // namespace
 
 bool is_valid(std::string_view s) {
@@ -64,16 +66,17 @@ std::size_t length(std::string_view s) {
 
 bool is_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
-bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+bool is_control(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
 
 bool is_invisible(char32_t c) {
   return (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
-         (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || c == 0x00AD || c == 0x034F ||
-         c == 0x180E;
+         (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || c == 0x00AD || c == 0x034F || c == 0x180E;
 }
 
 char32_t fold(char32_t c) {

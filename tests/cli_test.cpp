@@ -97,7 +97,8 @@ class Proc {
     std::string all = err_buf_;
     char buf[4096];
     fcntl(err_, F_SETFL, O_NONBLOCK);
-    for (ssize_t n; (n = ::read(err_, buf, sizeof buf)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(err_, buf, sizeof buf)) > 0;)
+      all.append(buf, static_cast<std::size_t>(n));
     return all;
   }
 
@@ -207,14 +208,16 @@ TEST(Cli, TwoHeadlessClientsAndNcStyleRawClientChat) {
   ASSERT_TRUE(carol.line_with("you joined"));
   auto joined = bob.line_with("* carol joined");
   ASSERT_TRUE(joined);
-  EXPECT_TRUE(std::regex_match(*joined, std::regex(R"(\[\d\d:\d\d:\d\d\] \* carol joined)"))) << *joined;
+  EXPECT_TRUE(std::regex_match(*joined, std::regex(R"(\[\d\d:\d\d:\d\d\] \* carol joined)")))
+      << *joined;
 
   RawClient nc(port);
   nc.join("nc");
   bob.write("hi from bob\n");
   auto seen = carol.line_with("<bob> hi from bob");
   ASSERT_TRUE(seen);
-  EXPECT_TRUE(std::regex_match(*seen, std::regex(R"(\[\d\d:\d\d:\d\d\] <bob> hi from bob)"))) << *seen;
+  EXPECT_TRUE(std::regex_match(*seen, std::regex(R"(\[\d\d:\d\d:\d\d\] <bob> hi from bob)")))
+      << *seen;
   EXPECT_EQ((*nc.recv_type("msg"))["text"], "hi from bob");
 
   nc.send({{"type", "say"}, {"text", "hello from nc"}});

@@ -1,5 +1,7 @@
 // lanchat's own client (net::Client) against the real server and against small scripted
 // servers on 127.0.0.1 that misbehave on purpose.
+#include "net/client.hpp"
+
 #include <gtest/gtest.h>
 
 #include <asio/read_until.hpp>
@@ -7,7 +9,6 @@
 #include <asio/write.hpp>
 #include <future>
 
-#include "net/client.hpp"
 #include "tests/support.hpp"
 
 using namespace lanchat;
@@ -223,8 +224,10 @@ TEST(Client, ReconnectsAfterALostConnectionAndRejoinsWithTheSameNick) {
     const auto nick = nlohmann::json::parse(hello)["nick"].get<std::string>();
     asio::write(s, asio::buffer(proto::encode(proto::Welcome{nick, "fake", 1, {nick}, {}})));
     if (n == 1) second_hello.set_value(nick);
-    if (n == 0) s.close();  // drop the first connection without a shutdown notice
-    else read_line(s, buf);  // keep the second one until the client goes
+    if (n == 0)
+      s.close();  // drop the first connection without a shutdown notice
+    else
+      read_line(s, buf);  // keep the second one until the client goes
   });
   auto cfg = config_for(fake.port(), "alice");
   cfg.reconnect = true;

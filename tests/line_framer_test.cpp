@@ -1,8 +1,9 @@
 // The framing rules: "\n"-terminated lines, "\r\n" accepted, a 65,536-byte cap
 // (newline included) with over-long lines discarded whole.
+#include "net/line_framer.hpp"
+
 #include <gtest/gtest.h>
 
-#include "net/line_framer.hpp"
 #include "net/protocol.hpp"
 
 using lanchat::net::LineFramer;

@@ -1,7 +1,7 @@
 // Codec and validation rules of protocol v1 (docs/PROTOCOL.md), without sockets.
-#include <gtest/gtest.h>
-
 #include "net/protocol.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace lanchat::proto;
 using nlohmann::json;
@@ -16,7 +16,9 @@ std::string code_of(const Decoded<ClientMessage>& d) {
 std::string hello(const std::string& nick) {
   return json{{"type", "hello"}, {"nick", nick}, {"proto", 1}}.dump();
 }
-std::string say(const std::string& text) { return json{{"type", "say"}, {"text", text}}.dump(); }
+std::string say(const std::string& text) {
+  return json{{"type", "say"}, {"text", text}}.dump();
+}
 
 std::string repeat(const std::string& s, std::size_t n) {
   std::string out;
@@ -48,12 +50,15 @@ TEST(Decode, InvalidJsonOrUtf8IsBadJson) {
   EXPECT_EQ(code_of(decode_client("not json")), "bad_json");
   EXPECT_EQ(code_of(decode_client(R"({"type":"say","text":"hi")")), "bad_json");
   EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xff\xfe\"}")), "bad_json");
-  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xc0\xaf\"}")), "bad_json");  // overlong
-  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xed\xa0\x80\"}")), "bad_json");  // surrogate
+  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xc0\xaf\"}")),
+            "bad_json");  // overlong
+  EXPECT_EQ(code_of(decode_client("{\"type\":\"say\",\"text\":\"\xed\xa0\x80\"}")),
+            "bad_json");  // surrogate
 }
 
 TEST(Decode, DeepNestingIsRefusedNotRecursedInto) {
-  const std::string deep = R"({"type":"ping","id":)" + repeat("[", 30000) + repeat("]", 30000) + "}";
+  const std::string deep =
+      R"({"type":"ping","id":)" + repeat("[", 30000) + repeat("]", 30000) + "}";
   EXPECT_EQ(code_of(decode_client(deep)), "bad_json");
   const std::string ok = R"({"type":"ping","id":)" + repeat("[", 20) + repeat("]", 20) + "}";
   EXPECT_EQ(code_of(decode_client(ok)), "ok");
@@ -90,8 +95,19 @@ TEST(Nick, LengthCountsCodePoints) {
 }
 
 TEST(Nick, NoWhitespaceControlOrInvisibleCharacters) {
-  for (const char* bad : {"a b", "a\tb", "a\nb", "a\xc2\xa0" "b", "a\xe3\x80\x80" "b", "a\x01" "b",
-                          "a\x7f" "b", "a\xc2\x85" "b", "a\xe2\x80\x8b" "b"}) {
+  for (const char* bad : {"a b", "a\tb", "a\nb",
+                          "a\xc2\xa0"
+                          "b",
+                          "a\xe3\x80\x80"
+                          "b",
+                          "a\x01"
+                          "b",
+                          "a\x7f"
+                          "b",
+                          "a\xc2\x85"
+                          "b",
+                          "a\xe2\x80\x8b"
+                          "b"}) {
     EXPECT_EQ(code_of(decode_client(hello(bad))), "bad_nick") << bad;
   }
   EXPECT_EQ(code_of(decode_client(hello("Niccolò"))), "ok");
@@ -154,11 +170,13 @@ TEST(Encode, EveryServerMessageRoundTrips) {
   EXPECT_EQ(back.text, "hi\nthere €");
   EXPECT_EQ(back.ts, 1700000000123);
 
-  auto l = std::get<Leave>(std::get<ServerMessage>(decode_server(encode(Leave{"a", "too_slow", 5}))));
+  auto l =
+      std::get<Leave>(std::get<ServerMessage>(decode_server(encode(Leave{"a", "too_slow", 5}))));
   EXPECT_EQ(l.reason, "too_slow");
   auto j = std::get<Join>(std::get<ServerMessage>(decode_server(encode(Join{"carol", 9}))));
   EXPECT_EQ(j.nick, "carol");
-  auto e = std::get<Error>(std::get<ServerMessage>(decode_server(encode(Error{"nick_taken", "x"}))));
+  auto e =
+      std::get<Error>(std::get<ServerMessage>(decode_server(encode(Error{"nick_taken", "x"}))));
   EXPECT_EQ(e.code, "nick_taken");
   auto s = std::get<Shutdown>(std::get<ServerMessage>(decode_server(encode(Shutdown{"bye all"}))));
   EXPECT_EQ(s.reason, "bye all");

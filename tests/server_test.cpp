@@ -11,8 +11,12 @@ using namespace lanchat::test;
 using lanchat::net::ServerConfig;
 
 namespace {
-json say(const std::string& text) { return {{"type", "say"}, {"text", text}}; }
-std::int64_t now_ms() { return lanchat::net::now_ms(); }
+json say(const std::string& text) {
+  return {{"type", "say"}, {"text", text}};
+}
+std::int64_t now_ms() {
+  return lanchat::net::now_ms();
+}
 }  // namespace
 
 TEST(Server, WelcomeCarriesNickRoomProtoUsersAndHistory) {
@@ -41,7 +45,8 @@ TEST(Server, JoinGoesToOthersNotTheJoiner) {
   ASSERT_TRUE(j);
   EXPECT_EQ((*j)["type"], "join");
   EXPECT_EQ((*j)["nick"], "bob");
-  EXPECT_NEAR(static_cast<double>((*j)["ts"].get<std::int64_t>()), static_cast<double>(now_ms()), 5000);
+  EXPECT_NEAR(static_cast<double>((*j)["ts"].get<std::int64_t>()), static_cast<double>(now_ms()),
+              5000);
   EXPECT_TRUE(b.silent_for(200ms)) << "the joiner gets no join about itself";
 }
 
@@ -58,7 +63,8 @@ TEST(Server, MsgReachesEveryJoinedClientIncludingSender) {
     EXPECT_EQ((*m)["from"], "alice");
     EXPECT_EQ((*m)["text"], "hello\nworld");
     EXPECT_TRUE((*m)["id"].is_number_integer());
-    EXPECT_NEAR(static_cast<double>((*m)["ts"].get<std::int64_t>()), static_cast<double>(now_ms()), 5000);
+    EXPECT_NEAR(static_cast<double>((*m)["ts"].get<std::int64_t>()), static_cast<double>(now_ms()),
+                5000);
   }
   EXPECT_TRUE(lurker.silent_for(200ms)) << "a connection that has not joined gets no msg";
 }
@@ -142,8 +148,8 @@ TEST(Server, NickFreedWhenItsOwnerLeaves) {
 TEST(Server, BadNickAndReservedNicksAreRefused) {
   TestServer srv;
   RawClient a(srv.port());
-  for (const char* n : {"", "has space", "ADMIN", "System", "server",
-                        "aaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+  for (const char* n :
+       {"", "has space", "ADMIN", "System", "server", "aaaaaaaaaaaaaaaaaaaaaaaaa"}) {
     a.send({{"type", "hello"}, {"nick", n}, {"proto", 1}});
     auto e = a.recv();
     ASSERT_TRUE(e);
@@ -205,12 +211,19 @@ TEST(Server, PipelinedAndFragmentedInput) {
   TestServer srv;
   RawClient a(srv.port());
   // hello and three says in one segment...
-  a.send_raw(R"({"type":"hello","nick":"fast","proto":1})" "\n" R"({"type":"say","text":"1"})" "\n"
-             R"({"type":"say","text":"2"})" "\n" R"({"type":"say","text":"3"})" "\n");
+  a.send_raw(R"({"type":"hello","nick":"fast","proto":1})"
+             "\n"
+             R"({"type":"say","text":"1"})"
+             "\n"
+             R"({"type":"say","text":"2"})"
+             "\n"
+             R"({"type":"say","text":"3"})"
+             "\n");
   EXPECT_EQ((*a.recv())["type"], "welcome");
   for (const char* t : {"1", "2", "3"}) EXPECT_EQ((*a.recv())["text"], t);
   // ...and one say trickled byte by byte.
-  const std::string slow = R"({"type":"say","text":"slow"})" "\n";
+  const std::string slow = R"({"type":"say","text":"slow"})"
+                           "\n";
   for (char c : slow) {
     a.send_raw(std::string(1, c));
     std::this_thread::sleep_for(1ms);
@@ -265,7 +278,8 @@ TEST(Server, HistoryHoldsTheLast100MessagesOldestFirst) {
   EXPECT_EQ(w["history"][0]["type"], "msg");
   EXPECT_EQ(w["history"][0]["from"], "alice");
   for (std::size_t i = 1; i < 100; ++i) {
-    EXPECT_LT(w["history"][i - 1]["id"].get<std::int64_t>(), w["history"][i]["id"].get<std::int64_t>());
+    EXPECT_LT(w["history"][i - 1]["id"].get<std::int64_t>(),
+              w["history"][i]["id"].get<std::int64_t>());
   }
 }
 

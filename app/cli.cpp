@@ -33,6 +33,8 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
   join->add_option("--password", o.join.password, "room password");
   join->add_flag("--headless", o.headless,
                  "line mode: each stdin line is said; events print to stdout");
+  host->fallthrough();  // --screenshot etc. may follow the subcommand
+  join->fallthrough();
   app.require_subcommand(0, 1);
 
   try {

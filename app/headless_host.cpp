@@ -5,7 +5,7 @@
 
 #include "app/console.hpp"
 #include "app/headless.hpp"
-#include "net/address.hpp"
+#include "net/endpoint.hpp"
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
 

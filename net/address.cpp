@@ -1,5 +1,10 @@
 #include "net/address.hpp"
 
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
+#include <algorithm>
+#include "net/endpoint.hpp"
+
 #include <charconv>
 
 namespace lanchat::net {

@@ -1,7 +1,5 @@
 #pragma once
-// Address parsing and formatting shared by the CLI, the launcher and the server.
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
+// Host and port parsing for the command line and the launcher. No asio here: ui/ uses it.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,8 +7,6 @@
 #include <variant>
 
 namespace lanchat::net {
-
-std::string to_string(const asio::ip::tcp::endpoint& ep);
 
 struct HostPort {
   std::string host;
@@ -24,10 +20,5 @@ std::variant<HostPort, std::string> parse_host_port(std::string_view text,
 std::variant<std::uint16_t, std::string> parse_port(std::string_view text, bool allow_zero);
 // Checks that text is an IPv4/IPv6 address or a syntactically valid host name.
 std::optional<std::string> check_host(std::string_view host);
-
-// The endpoint to bind for an address literal or a name such as "localhost".
-std::variant<asio::ip::tcp::endpoint, std::string> resolve_bind_endpoint(asio::io_context& io,
-                                                                         const std::string& address,
-                                                                         std::uint16_t port);
 
 }  // namespace lanchat::net

@@ -5,7 +5,7 @@
 #include <asio/write.hpp>
 #include <span>
 
-#include "net/address.hpp"
+#include "net/endpoint.hpp"
 #include "net/line_framer.hpp"
 
 namespace lanchat::net {

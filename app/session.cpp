@@ -1,0 +1,114 @@
+#include "app/session.hpp"
+
+#include <future>
+
+namespace lanchat::app {
+
+Session::Session(net::EventQueue& events) : events_(events) {
+  net::raise_fd_limit();
+  net_.start([this](const char* what) {
+    events_.push(net::ServerLog{net::now_ms(), net::LogLevel::error,
+                                std::string("internal error (recovered): ") + what});
+  });
+}
+
+Session::~Session() { shutdown(); }
+
+void Session::host(const ui::HostRequest& r) {
+  drop_client();
+  drop_server("the host restarted the server");
+  net::ServerConfig cfg;
+  cfg.bind_address = r.bind;
+  cfg.port = r.port;
+  cfg.room = r.room;
+  cfg.password = r.password;
+  server_ = net::Server::create(net_.context(), cfg, events_);
+  hosting_ = r;
+  awaiting_listen_ = true;
+  net_.post([s = server_] { s->start(); });
+}
+
+void Session::join(const ui::JoinRequest& r) {
+  drop_client();
+  drop_server("the host left");
+  net::ClientConfig cfg;
+  cfg.host = r.host;
+  cfg.port = r.port;
+  cfg.nick = r.nick;
+  cfg.password = r.password;
+  cfg.reconnect = true;
+  start_client(std::move(cfg));
+}
+
+void Session::on_event(const net::Event& e) {
+  if (auto* l = std::get_if<net::ServerListening>(&e); l != nullptr && awaiting_listen_) {
+    awaiting_listen_ = false;
+    // The host chats through its own server like everyone else, over loopback.
+    net::ClientConfig cfg;
+    const bool any = hosting_.bind == "0.0.0.0" || hosting_.bind.empty();
+    cfg.host = any ? "127.0.0.1" : hosting_.bind == "::" ? "::1" : l->address;
+    cfg.port = l->port;
+    cfg.nick = hosting_.nick;
+    cfg.password = hosting_.password;
+    cfg.reconnect = true;
+    start_client(std::move(cfg));
+  } else if (std::holds_alternative<net::ServerFailed>(e)) {
+    awaiting_listen_ = false;
+    server_.reset();
+  } else if (std::holds_alternative<net::ServerStopped>(e)) {
+    server_.reset();
+  }
+}
+
+void Session::start_client(net::ClientConfig cfg) {
+  client_ = net::Client::create(net_.context(), std::move(cfg), events_);
+  net_.post([c = client_] { c->start(); });
+}
+
+void Session::say(std::string text) {
+  if (!client_) return;
+  net_.post([c = client_, t = std::move(text)]() mutable { c->say(std::move(t)); });
+}
+
+void Session::stop_server(std::string reason) {
+  if (!server_) return;
+  net_.post([s = server_, r = std::move(reason)]() mutable { s->stop(std::move(r)); });
+}
+
+void Session::drop_client() {
+  if (!client_) return;
+  net_.post([c = std::move(client_)] { c->quit(); });
+  client_.reset();
+}
+
+void Session::drop_server(std::string reason) {
+  awaiting_listen_ = false;
+  if (!server_) return;
+  net_.post([s = std::move(server_), r = std::move(reason)]() mutable { s->stop(std::move(r)); });
+  server_.reset();
+}
+
+void Session::leave() {
+  drop_client();
+  drop_server("the host left the room");
+}
+
+void Session::shutdown() {
+  if (!net_.running()) return;
+  // Say bye and send everyone the shutdown notice before the thread goes; wait a little
+  // for it to get out, never for long.
+  std::promise<void> stopped;
+  auto done = stopped.get_future();
+  const bool had_server = server_ != nullptr;
+  if (client_) net_.post([c = client_] { c->quit(); });
+  if (server_) {
+    net_.post([s = server_, &stopped] { s->stop("the host closed lanchat", [&stopped] { stopped.set_value(); }); });
+  }
+  if (had_server) done.wait_for(std::chrono::seconds(3));
+  else std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the bye out
+  net_.stop();
+  client_.reset();
+  server_.reset();
+}
+
+}  // namespace lanchat::app

@@ -1,0 +1,275 @@
+// The window: GLFW + OpenGL 3 + Dear ImGui, one frame loop that drains the net events at
+// the top of each frame and sleeps in glfwWaitEventsTimeout when nothing happens.
+#include "app/window_app.hpp"
+
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "app/screenshot.hpp"
+#include "app/session.hpp"
+#include "ui/chat_window.hpp"
+#include "ui/launcher_window.hpp"
+#include "ui/server_window.hpp"
+#include "ui/settings.hpp"
+#include "ui/ui_model.hpp"
+
+namespace lanchat::app {
+
+namespace {
+
+// Set from a signal handler (SIGUSR1: take a screenshot; SIGINT/SIGTERM: close), read by
+// the frame loop. Signal handlers can only touch lock-free atomics.
+std::atomic<bool> g_screenshot_requested{false};
+std::atomic<bool> g_close_requested{false};
+
+extern "C" void on_screenshot_signal(int) { g_screenshot_requested = true; }
+extern "C" void on_close_signal(int) { g_close_requested = true; }
+
+void glfw_error(int code, const char* text) { std::cerr << "lanchat: GLFW error " << code << ": " << text << "\n"; }
+
+// Everything the window owns, in one place instead of statics.
+struct WindowApp {
+  explicit WindowApp(const Options& o) : options(o), session(events) {}
+
+  const Options& options;
+  net::EventQueue events;
+  Session session;
+  ui::UiModel model;
+  ui::LauncherState launcher;
+  ui::ChatViewState chat;
+  ui::ServerPanelState server_panel;
+  ui::Settings settings;
+  ui::Probe probe;
+  ui::Fonts fonts;
+  std::filesystem::path settings_file;
+  std::string ini_file;
+  float scale = 1.0f;
+  int screenshots_written = 0;
+
+  void handle(const ui::Action& a) {
+    std::visit(
+        [this](const auto& act) {
+          using T = std::decay_t<decltype(act)>;
+          if constexpr (std::is_same_v<T, ui::HostRequest>) {
+            model.begin_host(act);
+            session.host(act);
+            remember();
+          } else if constexpr (std::is_same_v<T, ui::JoinRequest>) {
+            model.begin_join(act);
+            session.join(act);
+            remember();
+          } else if constexpr (std::is_same_v<T, ui::SendText>) {
+            session.say(act.text);
+          } else if constexpr (std::is_same_v<T, ui::StopServer>) {
+            model.mark_stopping();
+            session.stop_server(act.reason);
+          } else if constexpr (std::is_same_v<T, ui::LeaveRoom>) {
+            session.leave();
+            model.back_to_launcher();
+            chat = ui::ChatViewState();
+            server_panel.visible.clear();
+            launcher.focus_first = true;
+          }
+        },
+        a);
+  }
+
+  void remember() {
+    launcher.store(settings);
+    if (!ui::save_settings(settings_file, settings)) {
+      std::cerr << "lanchat: could not save settings to " << settings_file << "\n";
+    }
+  }
+
+  // Returns true if any event arrived.
+  bool drain() {
+    events.begin_drain();
+    bool any = false;
+    net::Event e;
+    // Bounded per frame so a flood of events cannot freeze the window; the rest wait.
+    for (int i = 0; i < 20000 && events.try_pop(e); ++i) {
+      session.on_event(e);
+      model.apply(e);
+      any = true;
+    }
+    if (events.size_approx() > 0) glfwPostEmptyEvent();
+    return any;
+  }
+
+  void draw() {
+    ui::ActionList actions;
+    ui::UiContext ctx{&fonts, &probe, scale, &actions, fonts.dejavu ? std::string() : fonts.note};
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    if (model.screen() == ui::Screen::launcher) {
+      probe.fact("screen", "launcher");
+      ui::DrawLauncher(launcher, model, ctx);
+    } else {
+      probe.fact("screen", model.hosting() ? "host" : "join");
+      ImVec2 pos = vp->WorkPos;
+      ImVec2 size = vp->WorkSize;
+      if (model.hosting()) {
+        const float chat_w = std::floor(size.x * 0.58f);
+        ui::DrawChat(chat, model, ctx, pos, ImVec2(chat_w, size.y));
+        ui::DrawServerPanel(server_panel, model, ctx, ImVec2(pos.x + chat_w, pos.y),
+                            ImVec2(size.x - chat_w, size.y));
+      } else {
+        ui::DrawChat(chat, model, ctx, pos, size);
+      }
+    }
+    for (const auto& a : actions) handle(a);
+  }
+};
+
+void write_report(const std::string& path, const std::string& json) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json << '\n';
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace
+
+int run_window(const Options& options) {
+  glfwSetErrorCallback([](int, const char*) {});  // init failure is reported below, plainly
+  if (glfwInit() == GLFW_FALSE) {
+    const char* display = std::getenv("DISPLAY");
+    std::cerr << "lanchat: cannot open a window"
+              << (display == nullptr || *display == '\0' ? " (DISPLAY is not set: no X server)" : "")
+              << ".\nUse `lanchat host --headless` to serve, or `lanchat join HOST --nick NAME "
+                 "--headless` to chat from the terminal.\n";
+    return 1;
+  }
+  glfwSetErrorCallback(glfw_error);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  GLFWwindow* window = glfwCreateWindow(1100, 720, "lanchat", nullptr, nullptr);
+  if (window == nullptr) {
+    std::cerr << "lanchat: cannot create an OpenGL 3 window on this display.\n";
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  int exit_code = 0;
+  {
+    WindowApp app(options);
+    app.events.set_wake([] { glfwPostEmptyEvent(); });
+    const auto dir = ui::config_dir();
+    app.settings_file = dir / "settings.json";
+    app.ini_file = (dir / "imgui.ini").string();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    ImGui::GetIO().IniFilename = app.ini_file.c_str();
+    app.settings = ui::load_settings(app.settings_file);
+    app.launcher.load(app.settings);
+    app.probe.enabled = !options.test_report.empty();
+
+    float xs = 1.0f, ys = 1.0f;
+    glfwGetWindowContentScale(window, &xs, &ys);
+    app.scale = std::max(1.0f, std::max(xs, ys));
+    app.fonts = ui::load_fonts(app.scale);
+    if (!app.fonts.dejavu) std::cerr << "lanchat: " << app.fonts.note << "\n";
+    ui::apply_theme(app.scale);
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    ImGui_ImplOpenGL3_Init("#version 130");
+
+    std::signal(SIGUSR1, on_screenshot_signal);
+    std::signal(SIGINT, on_close_signal);
+    std::signal(SIGTERM, on_close_signal);
+
+    // Straight into a mode from the command line.
+    if (options.mode == Mode::host && !options.host.nick.empty()) {
+      const auto& h = options.host;
+      app.launcher.host_bind = h.bind;
+      app.launcher.host_port = std::to_string(h.port);
+      app.launcher.host_room = h.room;
+      app.launcher.host_nick = h.nick;
+      app.launcher.host_password = h.password;
+      app.handle(ui::HostRequest{h.bind, h.port, h.room, h.nick, h.password});
+    } else if (options.mode == Mode::host) {
+      app.launcher.select_tab = 0;  // the nick is missing: let the user type it
+      app.launcher.host_bind = options.host.bind;
+      app.launcher.host_port = std::to_string(options.host.port);
+      app.launcher.host_room = options.host.room;
+    } else if (options.mode == Mode::join) {
+      const auto& j = options.join;
+      app.launcher.select_tab = 1;
+      app.launcher.join_host = j.host;
+      app.launcher.join_port = std::to_string(j.port);
+      app.launcher.join_nick = j.nick;
+      app.launcher.join_password = j.password;
+      app.handle(ui::JoinRequest{j.host, j.port, j.nick, j.password});
+    }
+
+    int frame = 0;
+    int busy_frames = 3;  // frames to draw before waiting again (ImGui settles in a few)
+    while (!glfwWindowShouldClose(window) && !g_close_requested) {
+      if (busy_frames > 0) {
+        glfwPollEvents();
+        --busy_frames;
+      } else {
+        // Idle: sleep until input or a network event (glfwPostEmptyEvent) arrives. The
+        // timeout keeps the clock and uptime fresh.
+        const double before = glfwGetTime();
+        glfwWaitEventsTimeout(0.5);
+        if (glfwGetTime() - before < 0.49) busy_frames = 2;  // woken by something
+      }
+      if (app.drain()) busy_frames = std::max(busy_frames, 2);
+      if (ImGui::GetIO().WantTextInput || ImGui::IsAnyMouseDown()) busy_frames = std::max(busy_frames, 1);
+
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      app.draw();
+      ImGui::Render();
+      int w = 0, h = 0;
+      glfwGetFramebufferSize(window, &w, &h);
+      glViewport(0, 0, w, h);
+      glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      ++frame;
+
+      if (!options.screenshot.empty()) {
+        const bool first = app.screenshots_written == 0 && frame == 12;
+        if (first || g_screenshot_requested.exchange(false)) {
+          if (write_screenshot(options.screenshot, w, h)) {
+            ++app.screenshots_written;
+            app.probe.fact("screenshots", app.screenshots_written);
+          } else {
+            std::cerr << "lanchat: could not write " << options.screenshot << "\n";
+          }
+          if (options.exit_after_screenshot) glfwSetWindowShouldClose(window, GLFW_TRUE);
+        }
+      }
+      if (app.probe.enabled) {
+        app.probe.fact("frame_ok", true);
+        if (auto json = app.probe.end_frame()) write_report(options.test_report, *json);
+      }
+      glfwSwapBuffers(window);
+    }
+    app.session.shutdown();
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::GetIO().IniFilename = nullptr;  // app.ini_file dies with app
+  }
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return exit_code;
+}
+
+}  // namespace lanchat::app

@@ -1,0 +1,35 @@
+#pragma once
+// What the windows ask the application to do. The app turns these into posts to the
+// network thread; the windows never see the network.
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lanchat::ui {
+
+struct HostRequest {
+  std::string bind;
+  std::uint16_t port = 0;
+  std::string room;
+  std::string nick;
+  std::string password;
+};
+struct JoinRequest {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string nick;
+  std::string password;
+};
+struct SendText {
+  std::string text;
+};
+struct StopServer {
+  std::string reason;
+};
+struct LeaveRoom {};  // back to the launcher (stops our server if we host)
+
+using Action = std::variant<HostRequest, JoinRequest, SendText, StopServer, LeaveRoom>;
+using ActionList = std::vector<Action>;
+
+}  // namespace lanchat::ui

@@ -1,0 +1,342 @@
+#include "ui/chat_window.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "net/protocol.hpp"
+
+namespace lanchat::ui {
+
+namespace {
+
+const char* advance_one(const char* p, const char* end) {
+  // Step over one UTF-8 code point (never split a character across rows).
+  ++p;
+  while (p < end && (static_cast<unsigned char>(*p) & 0xC0U) == 0x80U) ++p;
+  return p;
+}
+
+void layout_line(ChatViewState& s, const ChatLine& line, std::uint64_t abs, float width) {
+  ImFont* font = ImGui::GetFont();
+  const float time_w = ImGui::CalcTextSize("00:00:00  ").x;
+  float indent = time_w;
+  if (line.kind == LineKind::message) {
+    indent += ImGui::CalcTextSize(line.nick.c_str()).x + ImGui::CalcTextSize("  ").x;
+  } else if (line.kind == LineKind::join || line.kind == LineKind::leave) {
+    indent += ImGui::CalcTextSize(line.nick.c_str()).x + ImGui::CalcTextSize("→  ").x;
+  }
+  const float wrap = std::max(width - indent, 60.0f);
+  const char* base = line.text.data();
+  const char* end = base + line.text.size();
+  bool first = true;
+  const char* seg = base;
+  while (seg <= end) {
+    const char* nl = std::find(seg, end, '\n');
+    const char* p = seg;
+    do {
+      const char* cut = nl == p ? p : font->CalcWordWrapPositionA(1.0f, p, nl, wrap);
+      if (cut == p && p < nl) cut = advance_one(p, nl);
+      s.rows.push_back(ChatRow{abs, static_cast<std::uint32_t>(p - base),
+                               static_cast<std::uint32_t>(cut - base), first, indent});
+      first = false;
+      p = cut;
+      while (p < nl && (*p == ' ')) ++p;  // a wrapped row does not start with spaces
+    } while (p < nl);
+    if (nl == end) break;
+    seg = nl + 1;
+  }
+}
+
+void update_rows(ChatViewState& s, const ChatModel& m, float width) {
+  if (s.rows_generation != m.generation() || std::abs(s.rows_width - width) > 0.5f) {
+    s.rows.clear();
+    s.rows_generation = m.generation();
+    s.rows_width = width;
+    s.rows_next = m.dropped();
+  }
+  s.rows_next = std::max(s.rows_next, m.dropped());
+  const std::uint64_t end = m.dropped() + m.lines().size();
+  for (; s.rows_next < end; ++s.rows_next) {
+    layout_line(s, m.lines()[static_cast<std::size_t>(s.rows_next - m.dropped())], s.rows_next, width);
+  }
+  while (!s.rows.empty() && s.rows.front().line < m.dropped()) s.rows.pop_front();
+}
+
+void draw_row(const ChatRow& r, const ChatModel& m) {
+  const ChatLine& line = m.lines()[static_cast<std::size_t>(r.line - m.dropped())];
+  const char* text = line.text.data();
+  const float x0 = ImGui::GetCursorPosX();
+  if (r.first) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextUnformatted(clock_time(line.ts).c_str());
+    ImGui::PopStyleColor();
+    ImGui::SameLine(x0 + ImGui::CalcTextSize("00:00:00  ").x, 0);
+    switch (line.kind) {
+      case LineKind::message:
+        ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(line.nick));
+        ImGui::TextUnformatted(line.nick.c_str());
+        ImGui::PopStyleColor();
+        ImGui::SameLine(x0 + r.indent, 0);
+        ImGui::TextUnformatted(text + r.begin, text + r.end);
+        return;
+      case LineKind::join:
+      case LineKind::leave: {
+        const ImVec4 c = line.kind == LineKind::join ? colour::join : colour::leave;
+        ImGui::PushStyleColor(ImGuiCol_Text, c);
+        ImGui::TextUnformatted(line.kind == LineKind::join ? "→ " : "← ");
+        ImGui::SameLine(0, 0);
+        ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(line.nick));
+        ImGui::TextUnformatted(line.nick.c_str());
+        ImGui::PopStyleColor();
+        ImGui::SameLine(x0 + r.indent, 0);
+        ImGui::TextUnformatted(text + r.begin, text + r.end);
+        ImGui::PopStyleColor();
+        return;
+      }
+      default:
+        break;
+    }
+  }
+  ImGui::SetCursorPosX(x0 + r.indent);
+  const bool err = line.kind == LineKind::error;
+  const bool msg = line.kind == LineKind::message;
+  if (!msg) ImGui::PushStyleColor(ImGuiCol_Text, err ? colour::error : colour::dim);
+  ImGui::TextUnformatted(text + r.begin, text + r.end);
+  if (!msg) ImGui::PopStyleColor();
+}
+
+std::string all_text(const ChatModel& m) {
+  std::string out;
+  for (const auto& l : m.lines()) {
+    out += "[" + clock_time(l.ts) + "] ";
+    if (l.kind == LineKind::message) out += "<" + l.nick + "> ";
+    if (l.kind == LineKind::join || l.kind == LineKind::leave) out += "* " + l.nick + " ";
+    out += l.text + "\n";
+  }
+  return out;
+}
+
+void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
+  const ChatModel& m = model.chat;
+  ImGui::TextUnformatted(m.room().empty() ? "lanchat" : m.room().c_str());
+  ImGui::SameLine();
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+  ImGui::Text("as %s", m.nick().c_str());
+  ImGui::PopStyleColor();
+  ImGui::SameLine();
+  ImVec4 c = colour::ok;
+  if (m.connection() == Connection::reconnecting || m.connection() == Connection::connecting) {
+    c = colour::warn;
+  } else if (m.connection() != Connection::joined) {
+    c = colour::error;
+  }
+  ImGui::PushStyleColor(ImGuiCol_Text, c);
+  ImGui::TextUnformatted("●");
+  ImGui::SameLine();
+  ImGui::TextUnformatted(m.status().c_str());
+  ImGui::PopStyleColor();
+  ctx.probe->item("chat.status");
+  if (m.rtt() && m.connection() == Connection::joined) {
+    ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    const double ms = static_cast<double>(m.rtt()->count()) / 1000.0;
+    ImGui::Text(ms < 10 ? "RTT %.1f ms" : "RTT %.0f ms", ms);
+    ImGui::PopStyleColor();
+  }
+  const char* leave_label = model.hosting() ? "Stop & leave" : "Leave";
+  const float bw = ImGui::CalcTextSize(leave_label).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw);
+  if (ImGui::Button(leave_label)) {
+    if (model.hosting() && !m.ended()) {
+      s.confirm_leave = true;
+    } else {
+      ctx.actions->push_back(LeaveRoom{});
+    }
+  }
+  ctx.probe->item("chat.leave");
+  if (s.confirm_leave) {
+    ImGui::OpenPopup("Stop the server and leave?");
+    s.confirm_leave = false;
+  }
+  if (ImGui::BeginPopupModal("Stop the server and leave?", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("You are hosting this room. Leaving stops the server\nand disconnects everyone.");
+    if (ImGui::Button("Stop server and leave")) {
+      ctx.actions->push_back(LeaveRoom{});
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Stay") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
+}
+
+void DrawUsers(const ChatModel& m, UiContext& ctx) {
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+  ImGui::Text("Online: %zu", m.users().size());
+  ImGui::PopStyleColor();
+  ImGui::Separator();
+  for (std::size_t i = 0; i < m.users().size(); ++i) {
+    const std::string& u = m.users()[i];
+    ImGui::PushID(static_cast<int>(i));
+    ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(u));
+    ImGui::TextUnformatted(u.c_str());
+    ImGui::PopStyleColor();
+    if (u == m.nick()) {
+      ImGui::SameLine();
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+      ImGui::TextUnformatted("(you)");
+      ImGui::PopStyleColor();
+    }
+    ImGui::PopID();
+  }
+  nlohmann::json users = nlohmann::json::array();
+  for (const auto& u : m.users()) users.push_back(u);
+  ctx.probe->fact("users", users);
+}
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  // Keep leading spaces on the first line (indentation can matter); drop leading blank lines.
+  const auto line_start = s.rfind('\n', b);
+  const std::size_t from = line_start == std::string::npos ? 0 : line_start + 1;
+  return s.substr(from, e + 1 - from);
+}
+
+void Submit(ChatViewState& s, const UiModel& model, UiContext& ctx) {
+  const ChatModel& m = model.chat;
+  s.refocus = true;
+  const std::string text = trimmed(s.input);
+  if (text.empty()) return;
+  if (m.ended()) {
+    s.input_error = "Not connected: the message was not sent.";
+    return;
+  }
+  if (auto why = proto::check_text(text)) {
+    s.input_error = *why;  // the text stays in the box to be fixed
+    return;
+  }
+  ctx.actions->push_back(SendText{text});
+  s.input.clear();
+  s.input_error.clear();
+  s.jump_to_bottom = true;
+}
+
+void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
+  ImGuiIO& io = ImGui::GetIO();
+  const float send_w = ImGui::CalcTextSize("Send").x + ImGui::GetStyle().FramePadding.x * 2 +
+                       ImGui::GetStyle().ItemSpacing.x;
+  const float h = ImGui::GetTextLineHeight() * 3 + ImGui::GetStyle().FramePadding.y * 2;
+  if (s.refocus) {
+    ImGui::SetKeyboardFocusHere();
+    s.refocus = false;
+  }
+  // Enter sends; Shift+Enter (and Ctrl+Enter) start a new line. ImGui 1.86 only knows
+  // Ctrl+Enter for that, so Shift is presented as Ctrl for this one widget.
+  const bool enter = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
+                     ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_KeyPadEnter));
+  const bool saved_ctrl = io.KeyCtrl;
+  if (enter && io.KeyShift) io.KeyCtrl = true;
+  const bool submitted = ImGui::InputTextMultiline(
+      "##input", &s.input, ImVec2(-send_w, h),
+      ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
+  io.KeyCtrl = saved_ctrl;
+  ctx.probe->item("chat.input");
+  ImGui::SameLine();
+  const bool clicked = ImGui::Button("Send", ImVec2(-1, h));
+  ctx.probe->item("chat.send");
+  if (submitted || clicked) Submit(s, model, ctx);
+  if (!s.input_error.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+    ImGui::TextUnformatted(s.input_error.c_str());
+    ImGui::PopStyleColor();
+  } else {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    const std::size_t n = s.input.size();
+    if (model.chat.connection() == Connection::reconnecting) {
+      ImGui::TextUnformatted("Reconnecting: messages you send now go out once the connection is back.");
+    } else if (n > 3000) {
+      ImGui::Text("%zu bytes (limit: %zu characters)", n, proto::kMaxTextCodePoints);
+    } else {
+      ImGui::TextUnformatted("Enter sends · Shift+Enter adds a line");
+    }
+    ImGui::PopStyleColor();
+  }
+  ctx.probe->fact("input", s.input);
+  ctx.probe->fact("input_error", s.input_error);
+}
+
+}  // namespace
+
+void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos, ImVec2 size) {
+  const ChatModel& m = model.chat;
+  ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+  ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+  ImGui::Begin("Chat", nullptr,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  DrawHeader(s, model, ctx);
+  ImGui::Separator();
+
+  if (m.ended()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+    ImGui::TextWrapped("%s", m.status().c_str());
+    ImGui::PopStyleColor();
+    if (ImGui::Button("Back to the launcher")) ctx.actions->push_back(LeaveRoom{});
+    ctx.probe->item("chat.back");
+    ImGui::Separator();
+  }
+
+  const float users_w = 170.0f * ctx.scale;
+  const float input_h = ImGui::GetTextLineHeight() * 4 + ImGui::GetStyle().FramePadding.y * 2 +
+                        ImGui::GetStyle().ItemSpacing.y * 3;
+  const float body_h = ImGui::GetContentRegionAvail().y - input_h;
+
+  ImGui::BeginChild("##history", ImVec2(-users_w, body_h), true);
+  const float width = ImGui::GetContentRegionAvail().x;
+  update_rows(s, m, width);
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(s.rows.size()));
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      draw_row(s.rows[static_cast<std::size_t>(i)], m);
+    }
+  }
+  clipper.End();
+  // Follow new lines only when the reader is already at the bottom (or just sent).
+  if (s.jump_to_bottom || ImGui::GetScrollY() >= ImGui::GetScrollMaxY()) {
+    ImGui::SetScrollHereY(1.0f);
+    s.jump_to_bottom = false;
+  }
+  if (ImGui::BeginPopupContextWindow("##history_menu")) {
+    if (ImGui::MenuItem("Copy the whole chat")) ImGui::SetClipboardText(all_text(m).c_str());
+    ImGui::EndPopup();
+  }
+  ImGui::EndChild();
+  ctx.probe->item("chat.history");
+  ImGui::SameLine();
+  ImGui::BeginChild("##users", ImVec2(0, body_h), true);
+  DrawUsers(m, ctx);
+  ImGui::EndChild();
+
+  DrawInput(s, model, ctx);
+
+  // Facts for the UI tests: what the history shows, newest last.
+  nlohmann::json last = nlohmann::json::array();
+  const std::size_t n = m.lines().size();
+  for (std::size_t i = n > 20 ? n - 20 : 0; i < n; ++i) {
+    const auto& l = m.lines()[i];
+    last.push_back(l.kind == LineKind::message ? "<" + l.nick + "> " + l.text
+                   : l.nick.empty()            ? l.text
+                                               : l.nick + " " + l.text);
+  }
+  ctx.probe->fact("chat_lines", last);
+  ctx.probe->fact("chat_line_count", n);
+  ctx.probe->fact("connection", m.status());
+  ImGui::End();
+}
+
+}  // namespace lanchat::ui

@@ -1,0 +1,200 @@
+#include "ui/launcher_window.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "net/address.hpp"
+#include "net/protocol.hpp"
+
+namespace lanchat::ui {
+
+void LauncherState::load(const Settings& s) {
+  host_bind = s.host_bind;
+  host_port = s.host_port;
+  host_room = s.host_room;
+  host_nick = s.host_nick;
+  join_host = s.join_host;
+  join_port = s.join_port;
+  join_nick = s.join_nick;
+  tab = s.last_tab;
+  select_tab = s.last_tab;
+}
+
+void LauncherState::store(Settings& s) const {
+  s.host_bind = host_bind;
+  s.host_port = host_port;
+  s.host_room = host_room;
+  s.host_nick = host_nick;
+  s.join_host = join_host;
+  s.join_port = join_port;
+  s.join_nick = join_nick;
+  s.last_tab = tab;
+}
+
+namespace {
+
+std::optional<std::string> port_error(const std::string& text, bool allow_zero) {
+  auto p = net::parse_port(text, allow_zero);
+  if (auto* e = std::get_if<std::string>(&p)) return *e;
+  return std::nullopt;
+}
+
+std::optional<std::string> nick_error(const std::string& nick) { return proto::check_nick(nick); }
+
+std::optional<std::string> room_error(const std::string& room) {
+  if (room.find_first_not_of(" \t") == std::string::npos) return "room name is empty";
+  if (room.size() > 64) return "room name is longer than 64 bytes";
+  return std::nullopt;
+}
+
+// A labelled input with its error underneath. Empty fields complain only after a try.
+bool Field(const char* label, const char* id, std::string& value, const std::optional<std::string>& err,
+           bool show_empty_error, UiContext& ctx, const std::string& probe_name,
+           ImGuiInputTextFlags flags = 0) {
+  ImGui::TextUnformatted(label);
+  ImGui::SetNextItemWidth(-1);
+  const bool entered = ImGui::InputText(id, &value, flags | ImGuiInputTextFlags_EnterReturnsTrue);
+  ctx.probe->item(probe_name);
+  if (err && (!value.empty() || show_empty_error)) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+    ImGui::TextWrapped("%s", err->c_str());
+    ImGui::PopStyleColor();
+  }
+  return entered;
+}
+
+void NetworkError(const UiModel& model, ErrorField field) {
+  if (model.launcher_error().empty() || model.error_field() != field) return;
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+  ImGui::TextWrapped("%s", model.launcher_error().c_str());
+  ImGui::PopStyleColor();
+}
+
+void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
+  const auto bind_err = net::check_host(s.host_bind);
+  const auto port_err = port_error(s.host_port, true);
+  const auto room_err = room_error(s.host_room);
+  const auto nick_err = nick_error(s.host_nick);
+  bool go = false;
+  if (s.focus_first) {
+    ImGui::SetKeyboardFocusHere();
+    s.focus_first = false;
+  }
+  go |= Field("Your nick", "##host_nick", s.host_nick, nick_err, s.tried_host, ctx, "host.nick");
+  NetworkError(model, ErrorField::nick);
+  go |= Field("Room name", "##host_room", s.host_room, room_err, s.tried_host, ctx, "host.room");
+  ImGui::Columns(2, "##hostaddr", false);
+  go |= Field("Listen on address", "##host_bind", s.host_bind, bind_err, s.tried_host, ctx, "host.bind");
+  ImGui::NextColumn();
+  go |= Field("Port", "##host_port", s.host_port, port_err, s.tried_host, ctx, "host.port",
+              ImGuiInputTextFlags_CharsDecimal);
+  ImGui::Columns(1);
+  NetworkError(model, ErrorField::address);
+  go |= Field("Room password (optional)", "##host_pw", s.host_password, std::nullopt, false, ctx,
+              "host.password", ImGuiInputTextFlags_Password);
+  ImGui::Spacing();
+  ImGui::BeginDisabled(model.busy());
+  go |= ImGui::Button(model.busy() ? "Starting…" : "Start hosting", ImVec2(-1, 0));
+  ctx.probe->item("host.start");
+  ImGui::EndDisabled();
+  NetworkError(model, ErrorField::none);
+  if (go && !model.busy()) {
+    s.tried_host = true;
+    if (!bind_err && !port_err && !room_err && !nick_err) {
+      ctx.actions->push_back(HostRequest{s.host_bind,
+                                         std::get<std::uint16_t>(net::parse_port(s.host_port, true)),
+                                         s.host_room, s.host_nick, s.host_password});
+    }
+  }
+}
+
+void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
+  const auto host_err = net::check_host(s.join_host);
+  const auto port_err = port_error(s.join_port, false);
+  const auto nick_err = nick_error(s.join_nick);
+  bool go = false;
+  if (s.focus_first) {
+    ImGui::SetKeyboardFocusHere();
+    s.focus_first = false;
+  }
+  go |= Field("Your nick", "##join_nick", s.join_nick, nick_err, s.tried_join, ctx, "join.nick");
+  NetworkError(model, ErrorField::nick);
+  ImGui::Columns(2, "##joinaddr", false);
+  go |= Field("Server address", "##join_host", s.join_host, host_err, s.tried_join, ctx, "join.host");
+  ImGui::NextColumn();
+  go |= Field("Port", "##join_port", s.join_port, port_err, s.tried_join, ctx, "join.port",
+              ImGuiInputTextFlags_CharsDecimal);
+  ImGui::Columns(1);
+  NetworkError(model, ErrorField::address);
+  go |= Field("Room password (if the room has one)", "##join_pw", s.join_password, std::nullopt,
+              false, ctx, "join.password", ImGuiInputTextFlags_Password);
+  NetworkError(model, ErrorField::password);
+  ImGui::Spacing();
+  ImGui::BeginDisabled(model.busy());
+  go |= ImGui::Button(model.busy() ? "Connecting…" : "Join", ImVec2(-1, 0));
+  ctx.probe->item("join.start");
+  ImGui::EndDisabled();
+  NetworkError(model, ErrorField::none);
+  if (go && !model.busy()) {
+    s.tried_join = true;
+    if (!host_err && !port_err && !nick_err) {
+      ctx.actions->push_back(JoinRequest{s.join_host,
+                                         std::get<std::uint16_t>(net::parse_port(s.join_port, false)),
+                                         s.join_nick, s.join_password});
+    }
+  }
+}
+
+}  // namespace
+
+void DrawLauncher(LauncherState& s, const UiModel& model, UiContext& ctx) {
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  const float width = std::min(520.0f * ctx.scale, vp->WorkSize.x - 40.0f);
+  ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x * 0.5f, vp->WorkPos.y + vp->WorkSize.y * 0.5f),
+                          ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowSize(ImVec2(width, 0), ImGuiCond_Always);
+  ImGui::Begin("lanchat", nullptr,
+               ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings);
+  ImGui::TextUnformatted("Chat on your local network.");
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+  ImGui::TextWrapped("Host a room that others on the LAN can join, or join one that is running.");
+  ImGui::PopStyleColor();
+  ImGui::Spacing();
+  if (ImGui::BeginTabBar("##mode")) {
+    const auto flags_for = [&](int tab) {
+      return s.select_tab == tab ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+    };
+    const bool host_open = ImGui::BeginTabItem("Host", nullptr, flags_for(0));
+    ctx.probe->item("tab.host");
+    if (host_open) {
+      if (s.tab != 0) s.focus_first = true;
+      s.tab = 0;
+      ImGui::Spacing();
+      DrawHostTab(s, model, ctx);
+      ImGui::EndTabItem();
+    }
+    const bool join_open = ImGui::BeginTabItem("Join", nullptr, flags_for(1));
+    ctx.probe->item("tab.join");
+    if (join_open) {
+      if (s.tab != 1) s.focus_first = true;
+      s.tab = 1;
+      ImGui::Spacing();
+      DrawJoinTab(s, model, ctx);
+      ImGui::EndTabItem();
+    }
+    s.select_tab = -1;
+    ImGui::EndTabBar();
+  }
+  if (!ctx.font_note.empty()) {
+    ImGui::Separator();
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::warn);
+    ImGui::TextWrapped("%s", ctx.font_note.c_str());
+    ImGui::PopStyleColor();
+  }
+  ctx.probe->fact("launcher_error", model.launcher_error());
+  ctx.probe->fact("busy", model.busy());
+  ImGui::End();
+}
+
+}  // namespace lanchat::ui

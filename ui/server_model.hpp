@@ -1,0 +1,63 @@
+#pragma once
+// What the server panel shows: the live log, the connections table and the counters.
+// Built only from net events.
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "net/events.hpp"
+
+namespace lanchat::ui {
+
+struct LogRow {
+  std::int64_t ts = 0;
+  net::LogLevel level = net::LogLevel::info;
+  std::string text;
+};
+
+struct PeerRow {
+  std::uint64_t conn = 0;
+  std::string nick;  // empty until joined
+  std::string address;
+  std::int64_t since = 0;  // connected at, ms since epoch
+  std::uint64_t messages = 0;
+};
+
+enum class ServerState : std::uint8_t { off, starting, running, stopping, stopped, failed };
+
+class ServerModel {
+ public:
+  static constexpr std::size_t kMaxLogRows = 100'000;
+
+  void apply(const net::Event& e);
+  void reset() { *this = ServerModel(); }
+  void mark_starting() { state_ = ServerState::starting; }
+  void mark_stopping() { state_ = ServerState::stopping; }
+
+  const std::deque<LogRow>& log() const { return log_; }
+  const std::vector<PeerRow>& peers() const { return peers_; }
+  ServerState state() const { return state_; }
+  const std::string& address() const { return address_; }
+  const std::string& room() const { return room_; }
+  const std::string& error() const { return error_; }
+  const std::string& stop_reason() const { return stop_reason_; }
+  std::int64_t started_at() const { return started_at_; }
+  std::size_t joined_count() const;
+  std::uint64_t total_connections() const { return total_connections_; }
+  std::uint64_t total_messages() const { return total_messages_; }
+  std::uint64_t log_revision() const { return log_revision_; }
+
+ private:
+  PeerRow* find(std::uint64_t conn);
+  std::deque<LogRow> log_;
+  std::vector<PeerRow> peers_;
+  ServerState state_ = ServerState::off;
+  std::string address_, room_, error_, stop_reason_;
+  std::int64_t started_at_ = 0;
+  std::uint64_t total_connections_ = 0;
+  std::uint64_t total_messages_ = 0;
+  std::uint64_t log_revision_ = 0;
+};
+
+}  // namespace lanchat::ui

@@ -1,0 +1,60 @@
+#include "ui/settings.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace lanchat::ui {
+
+std::filesystem::path config_dir() {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg == '/') {
+    return std::filesystem::path(xdg) / "lanchat";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::filesystem::path(home) / ".config" / "lanchat";
+  }
+  return std::filesystem::temp_directory_path() / "lanchat";
+}
+
+Settings load_settings(const std::filesystem::path& file) {
+  Settings s;
+  std::ifstream in(file);
+  if (!in) return s;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) return s;
+  auto get = [&](const char* key, std::string& out) {
+    if (auto it = j.find(key); it != j.end() && it->is_string()) out = it->get<std::string>();
+  };
+  get("host_bind", s.host_bind);
+  get("host_port", s.host_port);
+  get("host_room", s.host_room);
+  get("host_nick", s.host_nick);
+  get("join_host", s.join_host);
+  get("join_port", s.join_port);
+  get("join_nick", s.join_nick);
+  if (auto it = j.find("last_tab"); it != j.end() && it->is_number_integer()) {
+    s.last_tab = it->get<int>() == 1 ? 1 : 0;
+  }
+  return s;
+}
+
+bool save_settings(const std::filesystem::path& file, const Settings& s) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  const nlohmann::json j{{"host_bind", s.host_bind}, {"host_port", s.host_port},
+                         {"host_room", s.host_room}, {"host_nick", s.host_nick},
+                         {"join_host", s.join_host}, {"join_port", s.join_port},
+                         {"join_nick", s.join_nick}, {"last_tab", s.last_tab}};
+  // Write then rename, so a crash mid-write never leaves a half file.
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    if (!out) return false;
+  }
+  std::filesystem::rename(tmp, file, ec);
+  return !ec;
+}
+
+}  // namespace lanchat::ui

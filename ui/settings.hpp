@@ -1,0 +1,26 @@
+#pragma once
+// The launcher's last used values, kept in $XDG_CONFIG_HOME/lanchat/settings.json
+// (~/.config/lanchat/ by default) beside imgui.ini. Passwords are never stored.
+#include <filesystem>
+#include <string>
+
+namespace lanchat::ui {
+
+struct Settings {
+  std::string host_bind = "0.0.0.0";
+  std::string host_port = "5555";
+  std::string host_room = "lanchat";
+  std::string host_nick;
+  std::string join_host = "127.0.0.1";
+  std::string join_port = "5555";
+  std::string join_nick;
+  int last_tab = 0;  // 0 host, 1 join
+};
+
+std::filesystem::path config_dir();
+// Missing or unreadable file: defaults (a broken file never stops the app from starting).
+Settings load_settings(const std::filesystem::path& file);
+// Returns false (and leaves the old file intact) if it cannot be written.
+bool save_settings(const std::filesystem::path& file, const Settings& s);
+
+}  // namespace lanchat::ui

@@ -1,0 +1,89 @@
+#include "ui/style.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+namespace lanchat::ui {
+
+namespace {
+constexpr const char* kDejaVu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+// Latin-1, Latin Extended-A/B, Greek, Cyrillic, general punctuation (… — ’ “), currency
+// (€), arrows (→), geometric shapes (● status dots), and the replacement character.
+constexpr ImWchar kRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400, 0x04FF, 0x2000, 0x206F,
+                               0x20A0, 0x20CF, 0x2190, 0x21FF, 0x25A0, 0x25FF, 0xFFFD, 0xFFFD, 0};
+}  // namespace
+
+Fonts load_fonts(float scale) {
+  Fonts f;
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  std::error_code ec;
+  if (std::filesystem::exists(kDejaVu, ec)) {
+    ImFontConfig cfg;
+    cfg.OversampleH = 2;
+    f.regular = io.Fonts->AddFontFromFileTTF(kDejaVu, std::round(16.0f * scale), &cfg, kRanges);
+  }
+  if (f.regular != nullptr) {
+    f.dejavu = true;
+    f.note = "font: DejaVuSans";
+  } else {
+    ImFontConfig cfg;
+    cfg.SizePixels = std::round(13.0f * scale);
+    f.regular = io.Fonts->AddFontDefault(&cfg);
+    f.note = std::string("font: ") + kDejaVu +
+             " not found (install fonts-dejavu-core); using ImGui's built-in font, which shows "
+             "accented letters as '?'";
+  }
+  return f;
+}
+
+void apply_theme(float scale) {
+  ImGui::StyleColorsDark();
+  ImGuiStyle& s = ImGui::GetStyle();
+  s.WindowRounding = 4.0f;
+  s.FrameRounding = 3.0f;
+  s.ChildRounding = 3.0f;
+  s.PopupRounding = 3.0f;
+  s.FramePadding = ImVec2(8, 5);
+  s.ItemSpacing = ImVec2(8, 6);
+  s.WindowPadding = ImVec2(10, 10);
+  s.ScaleAllSizes(scale);
+}
+
+ImVec4 nick_colour(std::string_view nick) {
+  // FNV-1a over the lowercase nick, mapped to a hue; fixed saturation/value stay readable
+  // on the dark theme.
+  std::uint32_t h = 2166136261u;
+  for (char c : nick) {
+    const auto u = static_cast<unsigned char>(c);
+    h = (h ^ static_cast<std::uint32_t>(u >= 'A' && u <= 'Z' ? u + 32 : u)) * 16777619u;
+  }
+  const float hue = static_cast<float>(h % 360u) / 360.0f;
+  ImVec4 out(0, 0, 0, 1);
+  ImGui::ColorConvertHSVtoRGB(hue, 0.55f, 0.95f, out.x, out.y, out.z);
+  return out;
+}
+
+std::string clock_time(std::int64_t ts_ms) {
+  const auto t = static_cast<std::time_t>(ts_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  return std::string(buf, std::strftime(buf, sizeof buf, "%H:%M:%S", &tm));
+}
+
+std::string format_duration(std::int64_t ms) {
+  const std::int64_t s = ms / 1000;
+  char buf[48];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lldh %02lldm %02llds", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldm %02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  }
+  return buf;
+}
+
+}  // namespace lanchat::ui

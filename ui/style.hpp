@@ -1,0 +1,37 @@
+#pragma once
+// Fonts, colours and small formatting helpers shared by the windows.
+#include <imgui.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace lanchat::ui {
+
+struct Fonts {
+  ImFont* regular = nullptr;
+  bool dejavu = false;   // false: ImGui's built-in font (no accents beyond ASCII)
+  std::string note;      // what happened while loading, for the log
+};
+
+// Loads DejaVuSans (Latin, Greek, Cyrillic, punctuation, currency, arrows) at `scale`;
+// falls back to ImGui's font with a note if the file is missing.
+Fonts load_fonts(float scale);
+void apply_theme(float scale);
+
+// A stable, readable colour per nick (same nick, same colour, on every machine).
+ImVec4 nick_colour(std::string_view nick);
+
+std::string clock_time(std::int64_t ts_ms);  // 12:03:04
+std::string format_duration(std::int64_t ms);  // 1h 02m 03s
+
+namespace colour {
+inline const ImVec4 dim{0.55f, 0.57f, 0.62f, 1.0f};
+inline const ImVec4 error{0.95f, 0.42f, 0.40f, 1.0f};
+inline const ImVec4 warn{0.95f, 0.78f, 0.35f, 1.0f};
+inline const ImVec4 ok{0.45f, 0.85f, 0.50f, 1.0f};
+inline const ImVec4 join{0.45f, 0.75f, 0.55f, 1.0f};
+inline const ImVec4 leave{0.75f, 0.60f, 0.45f, 1.0f};
+}  // namespace colour
+
+}  // namespace lanchat::ui

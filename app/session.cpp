@@ -12,7 +12,9 @@ Session::Session(net::EventQueue& events) : events_(events) {
   });
 }
 
-Session::~Session() { shutdown(); }
+Session::~Session() {
+  shutdown();
+}
 
 void Session::host(const ui::HostRequest& r) {
   drop_client();
@@ -102,10 +104,14 @@ void Session::shutdown() {
   const bool had_server = server_ != nullptr;
   if (client_) net_.post([c = client_] { c->quit(); });
   if (server_) {
-    net_.post([s = server_, &stopped] { s->stop("the host closed lanchat", [&stopped] { stopped.set_value(); }); });
+    net_.post([s = server_, &stopped] {
+      s->stop("the host closed lanchat", [&stopped] { stopped.set_value(); });
+    });
   }
-  if (had_server) done.wait_for(std::chrono::seconds(3));
-  else std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the bye out
+  if (had_server)
+    done.wait_for(std::chrono::seconds(3));
+  else
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the bye out
   net_.stop();
   client_.reset();
   server_.reset();

@@ -30,10 +30,16 @@ namespace {
 std::atomic<bool> g_screenshot_requested{false};
 std::atomic<bool> g_close_requested{false};
 
-extern "C" void on_screenshot_signal(int) { g_screenshot_requested = true; }
-extern "C" void on_close_signal(int) { g_close_requested = true; }
+extern "C" void on_screenshot_signal(int) {
+  g_screenshot_requested = true;
+}
+extern "C" void on_close_signal(int) {
+  g_close_requested = true;
+}
 
-void glfw_error(int code, const char* text) { std::cerr << "lanchat: GLFW error " << code << ": " << text << "\n"; }
+void glfw_error(int code, const char* text) {
+  std::cerr << "lanchat: GLFW error " << code << ": " << text << "\n";
+}
 
 // Everything the window owns, in one place instead of statics.
 struct WindowApp {
@@ -144,7 +150,8 @@ int run_window(const Options& options) {
   if (glfwInit() == GLFW_FALSE) {
     const char* display = std::getenv("DISPLAY");
     std::cerr << "lanchat: cannot open a window"
-              << (display == nullptr || *display == '\0' ? " (DISPLAY is not set: no X server)" : "")
+              << (display == nullptr || *display == '\0' ? " (DISPLAY is not set: no X server)"
+                                                         : "")
               << ".\nUse `lanchat host --headless` to serve, or `lanchat join HOST --nick NAME "
                  "--headless` to chat from the terminal.\n";
     return 1;
@@ -228,7 +235,9 @@ int run_window(const Options& options) {
         if (glfwGetTime() - before < 0.49) busy_frames = 2;  // woken by something
       }
       if (app.drain()) busy_frames = std::max(busy_frames, 2);
-      if (ImGui::GetIO().WantTextInput || ImGui::IsAnyMouseDown()) busy_frames = std::max(busy_frames, 1);
+      // A held mouse button (dragging a scrollbar) needs every frame; a focused text box
+      // does not: keys wake the loop, and the timeout is enough for the cursor blink.
+      if (ImGui::IsAnyMouseDown()) busy_frames = std::max(busy_frames, 1);
 
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
@@ -248,7 +257,6 @@ int run_window(const Options& options) {
         if (first || g_screenshot_requested.exchange(false)) {
           if (write_screenshot(options.screenshot, w, h)) {
             ++app.screenshots_written;
-            app.probe.fact("screenshots", app.screenshots_written);
           } else {
             std::cerr << "lanchat: could not write " << options.screenshot << "\n";
           }
@@ -257,6 +265,9 @@ int run_window(const Options& options) {
       }
       if (app.probe.enabled) {
         app.probe.fact("frame_ok", true);
+        app.probe.fact("screenshots", app.screenshots_written);
+        const ImVec2 mouse = ImGui::GetIO().MousePos;
+        app.probe.fact("mouse", {mouse.x, mouse.y});
         if (auto json = app.probe.end_frame()) write_report(options.test_report, *json);
       }
       glfwSwapBuffers(window);

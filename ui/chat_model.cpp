@@ -36,7 +36,9 @@ void ChatModel::add_user(const std::string& nick) {
   if (std::find(users_.begin(), users_.end(), nick) == users_.end()) users_.push_back(nick);
 }
 
-void ChatModel::remove_user(const std::string& nick) { std::erase(users_, nick); }
+void ChatModel::remove_user(const std::string& nick) {
+  std::erase(users_, nick);
+}
 
 void ChatModel::apply(const net::Event& event) {
   std::visit(
@@ -93,8 +95,10 @@ void ChatModel::apply(const net::Event& event) {
             char buf[32];
             std::snprintf(buf, sizeof buf, "%.1f", secs);
             status_ = "Connection lost; reconnecting in " + std::string(buf) + " s";
-            if (e.was_joined) add_info(e.error + ". Reconnecting…", LineKind::error);
-            else ++revision_;
+            if (e.was_joined)
+              add_info(e.error + ". Reconnecting…", LineKind::error);
+            else
+              ++revision_;
           } else {
             connection_ = Connection::lost;
             status_ = e.error;

@@ -18,10 +18,18 @@ struct ChatLine {
   std::int64_t ts = 0;  // ms since epoch
   std::string nick;     // sender / subject; empty for info lines
   std::string text;
-  bool mine = false;    // sent by this window's user
+  bool mine = false;  // sent by this window's user
 };
 
-enum class Connection : std::uint8_t { idle, connecting, joined, reconnecting, shut_down, lost, rejected };
+enum class Connection : std::uint8_t {
+  idle,
+  connecting,
+  joined,
+  reconnecting,
+  shut_down,
+  lost,
+  rejected
+};
 
 class ChatModel {
  public:

@@ -57,7 +57,8 @@ void update_rows(ChatViewState& s, const ChatModel& m, float width) {
   s.rows_next = std::max(s.rows_next, m.dropped());
   const std::uint64_t end = m.dropped() + m.lines().size();
   for (; s.rows_next < end; ++s.rows_next) {
-    layout_line(s, m.lines()[static_cast<std::size_t>(s.rows_next - m.dropped())], s.rows_next, width);
+    layout_line(s, m.lines()[static_cast<std::size_t>(s.rows_next - m.dropped())], s.rows_next,
+                width);
   }
   while (!s.rows.empty() && s.rows.front().line < m.dropped()) s.rows.pop_front();
 }
@@ -143,11 +144,12 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     ImGui::Text(ms < 10 ? "RTT %.1f ms" : "RTT %.0f ms", ms);
     ImGui::PopStyleColor();
   }
-  const char* leave_label = model.hosting() ? "Stop & leave" : "Leave";
+  const bool serving = model.hosting() && model.server.state() == ServerState::running;
+  const char* leave_label = serving ? "Stop & leave" : "Leave";
   const float bw = ImGui::CalcTextSize(leave_label).x + ImGui::GetStyle().FramePadding.x * 2;
   ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw);
   if (ImGui::Button(leave_label)) {
-    if (model.hosting() && !m.ended()) {
+    if (serving) {
       s.confirm_leave = true;
     } else {
       ctx.actions->push_back(LeaveRoom{});
@@ -158,8 +160,10 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     ImGui::OpenPopup("Stop the server and leave?");
     s.confirm_leave = false;
   }
-  if (ImGui::BeginPopupModal("Stop the server and leave?", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-    ImGui::TextUnformatted("You are hosting this room. Leaving stops the server\nand disconnects everyone.");
+  if (ImGui::BeginPopupModal("Stop the server and leave?", nullptr,
+                             ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted(
+        "You are hosting this room. Leaving stops the server\nand disconnects everyone.");
     if (ImGui::Button("Stop server and leave")) {
       ctx.actions->push_back(LeaveRoom{});
       ImGui::CloseCurrentPopup();
@@ -238,12 +242,18 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   // Ctrl+Enter for that, so Shift is presented as Ctrl for this one widget.
   const bool enter = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
                      ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_KeyPadEnter));
+  // (1.86 asserts that KeyMods agrees with KeyCtrl, so both change together.)
   const bool saved_ctrl = io.KeyCtrl;
-  if (enter && io.KeyShift) io.KeyCtrl = true;
+  const ImGuiKeyModFlags saved_mods = io.KeyMods;
+  if (enter && io.KeyShift) {
+    io.KeyCtrl = true;
+    io.KeyMods |= ImGuiKeyModFlags_Ctrl;
+  }
   const bool submitted = ImGui::InputTextMultiline(
       "##input", &s.input, ImVec2(-send_w, h),
       ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
   io.KeyCtrl = saved_ctrl;
+  io.KeyMods = saved_mods;
   ctx.probe->item("chat.input");
   ImGui::SameLine();
   const bool clicked = ImGui::Button("Send", ImVec2(-1, h));
@@ -257,7 +267,8 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
     const std::size_t n = s.input.size();
     if (model.chat.connection() == Connection::reconnecting) {
-      ImGui::TextUnformatted("Reconnecting: messages you send now go out once the connection is back.");
+      ImGui::TextUnformatted(
+          "Reconnecting: messages you send now go out once the connection is back.");
     } else if (n > 3000) {
       ImGui::Text("%zu bytes (limit: %zu characters)", n, proto::kMaxTextCodePoints);
     } else {

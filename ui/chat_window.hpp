@@ -12,10 +12,10 @@ namespace lanchat::ui {
 
 // One screen row of the history: a wrapped piece of one chat line.
 struct ChatRow {
-  std::uint64_t line = 0;  // absolute line number (see ChatModel::dropped)
+  std::uint64_t line = 0;            // absolute line number (see ChatModel::dropped)
   std::uint32_t begin = 0, end = 0;  // byte range of the line's text
-  bool first = false;  // the row that carries the time and nick
-  float indent = 0.0f;  // x offset of the text on this row
+  bool first = false;                // the row that carries the time and nick
+  float indent = 0.0f;               // x offset of the text on this row
 };
 
 struct ChatViewState {

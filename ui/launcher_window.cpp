@@ -39,7 +39,9 @@ std::optional<std::string> port_error(const std::string& text, bool allow_zero) 
   return std::nullopt;
 }
 
-std::optional<std::string> nick_error(const std::string& nick) { return proto::check_nick(nick); }
+std::optional<std::string> nick_error(const std::string& nick) {
+  return proto::check_nick(nick);
+}
 
 std::optional<std::string> room_error(const std::string& room) {
   if (room.find_first_not_of(" \t") == std::string::npos) return "room name is empty";
@@ -48,9 +50,9 @@ std::optional<std::string> room_error(const std::string& room) {
 }
 
 // A labelled input with its error underneath. Empty fields complain only after a try.
-bool Field(const char* label, const char* id, std::string& value, const std::optional<std::string>& err,
-           bool show_empty_error, UiContext& ctx, const std::string& probe_name,
-           ImGuiInputTextFlags flags = 0) {
+bool Field(const char* label, const char* id, std::string& value,
+           const std::optional<std::string>& err, bool show_empty_error, UiContext& ctx,
+           const std::string& probe_name, ImGuiInputTextFlags flags = 0) {
   ImGui::TextUnformatted(label);
   ImGui::SetNextItemWidth(-1);
   const bool entered = ImGui::InputText(id, &value, flags | ImGuiInputTextFlags_EnterReturnsTrue);
@@ -59,6 +61,7 @@ bool Field(const char* label, const char* id, std::string& value, const std::opt
     ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
     ImGui::TextWrapped("%s", err->c_str());
     ImGui::PopStyleColor();
+    ctx.probe->fact("error." + probe_name, *err);
   }
   return entered;
 }
@@ -84,7 +87,8 @@ void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   NetworkError(model, ErrorField::nick);
   go |= Field("Room name", "##host_room", s.host_room, room_err, s.tried_host, ctx, "host.room");
   ImGui::Columns(2, "##hostaddr", false);
-  go |= Field("Listen on address", "##host_bind", s.host_bind, bind_err, s.tried_host, ctx, "host.bind");
+  go |= Field("Listen on address", "##host_bind", s.host_bind, bind_err, s.tried_host, ctx,
+              "host.bind");
   ImGui::NextColumn();
   go |= Field("Port", "##host_port", s.host_port, port_err, s.tried_host, ctx, "host.port",
               ImGuiInputTextFlags_CharsDecimal);
@@ -101,9 +105,9 @@ void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   if (go && !model.busy()) {
     s.tried_host = true;
     if (!bind_err && !port_err && !room_err && !nick_err) {
-      ctx.actions->push_back(HostRequest{s.host_bind,
-                                         std::get<std::uint16_t>(net::parse_port(s.host_port, true)),
-                                         s.host_room, s.host_nick, s.host_password});
+      ctx.actions->push_back(
+          HostRequest{s.host_bind, std::get<std::uint16_t>(net::parse_port(s.host_port, true)),
+                      s.host_room, s.host_nick, s.host_password});
     }
   }
 }
@@ -120,7 +124,8 @@ void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   go |= Field("Your nick", "##join_nick", s.join_nick, nick_err, s.tried_join, ctx, "join.nick");
   NetworkError(model, ErrorField::nick);
   ImGui::Columns(2, "##joinaddr", false);
-  go |= Field("Server address", "##join_host", s.join_host, host_err, s.tried_join, ctx, "join.host");
+  go |=
+      Field("Server address", "##join_host", s.join_host, host_err, s.tried_join, ctx, "join.host");
   ImGui::NextColumn();
   go |= Field("Port", "##join_port", s.join_port, port_err, s.tried_join, ctx, "join.port",
               ImGuiInputTextFlags_CharsDecimal);
@@ -138,9 +143,9 @@ void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   if (go && !model.busy()) {
     s.tried_join = true;
     if (!host_err && !port_err && !nick_err) {
-      ctx.actions->push_back(JoinRequest{s.join_host,
-                                         std::get<std::uint16_t>(net::parse_port(s.join_port, false)),
-                                         s.join_nick, s.join_password});
+      ctx.actions->push_back(
+          JoinRequest{s.join_host, std::get<std::uint16_t>(net::parse_port(s.join_port, false)),
+                      s.join_nick, s.join_password});
     }
   }
 }
@@ -150,8 +155,9 @@ void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
 void DrawLauncher(LauncherState& s, const UiModel& model, UiContext& ctx) {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   const float width = std::min(520.0f * ctx.scale, vp->WorkSize.x - 40.0f);
-  ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x * 0.5f, vp->WorkPos.y + vp->WorkSize.y * 0.5f),
-                          ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowPos(
+      ImVec2(vp->WorkPos.x + vp->WorkSize.x * 0.5f, vp->WorkPos.y + vp->WorkSize.y * 0.5f),
+      ImGuiCond_Always, ImVec2(0.5f, 0.5f));
   ImGui::SetNextWindowSize(ImVec2(width, 0), ImGuiCond_Always);
   ImGui::Begin("lanchat", nullptr,
                ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse |

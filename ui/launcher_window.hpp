@@ -9,7 +9,7 @@
 namespace lanchat::ui {
 
 struct LauncherState {
-  int tab = 0;  // 0 Host, 1 Join
+  int tab = 0;          // 0 Host, 1 Join
   int select_tab = -1;  // tab to switch to on the next frame (-1: none)
   std::string host_bind = "0.0.0.0";
   std::string host_port = "5555";

@@ -3,11 +3,10 @@
 // can click real widgets (no hard-coded coordinates) and check what the window shows.
 // Disabled (and free) unless the app runs with --test-report.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace lanchat::ui {
 

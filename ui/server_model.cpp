@@ -5,13 +5,14 @@
 namespace lanchat::ui {
 
 PeerRow* ServerModel::find(std::uint64_t conn) {
-  auto it = std::find_if(peers_.begin(), peers_.end(), [&](const PeerRow& p) { return p.conn == conn; });
+  auto it =
+      std::find_if(peers_.begin(), peers_.end(), [&](const PeerRow& p) { return p.conn == conn; });
   return it == peers_.end() ? nullptr : &*it;
 }
 
 std::size_t ServerModel::joined_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(peers_.begin(), peers_.end(), [](const PeerRow& p) { return !p.nick.empty(); }));
+  return static_cast<std::size_t>(std::count_if(peers_.begin(), peers_.end(),
+                                                [](const PeerRow& p) { return !p.nick.empty(); }));
 }
 
 void ServerModel::apply(const net::Event& event) {

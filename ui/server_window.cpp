@@ -10,9 +10,12 @@ namespace {
 
 bool level_shown(const ServerPanelState& s, net::LogLevel l) {
   switch (l) {
-    case net::LogLevel::warn: return s.show_warn;
-    case net::LogLevel::error: return s.show_error;
-    default: return s.show_info;
+    case net::LogLevel::warn:
+      return s.show_warn;
+    case net::LogLevel::error:
+      return s.show_error;
+    default:
+      return s.show_info;
   }
 }
 
@@ -36,21 +39,29 @@ void update_visible(ServerPanelState& s, const ServerModel& m) {
   s.visible_next = std::max(s.visible_next, dropped);
   for (; s.visible_next < total; ++s.visible_next) {
     const LogRow& r = m.log()[static_cast<std::size_t>(s.visible_next - dropped)];
-    if (level_shown(s, r.level) && s.filter.PassFilter(r.text.c_str())) s.visible.push_back(s.visible_next);
+    if (level_shown(s, r.level) && s.filter.PassFilter(r.text.c_str()))
+      s.visible.push_back(s.visible_next);
   }
   std::size_t cut = 0;
   while (cut < s.visible.size() && s.visible[cut] < dropped) ++cut;
-  if (cut > 0) s.visible.erase(s.visible.begin(), s.visible.begin() + static_cast<std::ptrdiff_t>(cut));
+  if (cut > 0)
+    s.visible.erase(s.visible.begin(), s.visible.begin() + static_cast<std::ptrdiff_t>(cut));
 }
 
 const char* state_text(ServerState st) {
   switch (st) {
-    case ServerState::off: return "Off";
-    case ServerState::starting: return "Starting…";
-    case ServerState::running: return "Running";
-    case ServerState::stopping: return "Stopping…";
-    case ServerState::stopped: return "Stopped";
-    case ServerState::failed: return "Failed";
+    case ServerState::off:
+      return "Off";
+    case ServerState::starting:
+      return "Starting…";
+    case ServerState::running:
+      return "Running";
+    case ServerState::stopping:
+      return "Stopping…";
+    case ServerState::stopped:
+      return "Stopped";
+    case ServerState::failed:
+      return "Failed";
   }
   return "";
 }
@@ -101,7 +112,8 @@ void DrawStopDialog(ServerPanelState& s, UiContext& ctx) {
     ImGui::TextUnformatted("Reason (optional)");
     ImGui::SetNextItemWidth(-1);
     if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-    const bool enter = ImGui::InputText("##reason", &s.stop_reason, ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool enter =
+        ImGui::InputText("##reason", &s.stop_reason, ImGuiInputTextFlags_EnterReturnsTrue);
     ctx.probe->item("stop.reason");
     ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.62f, 0.18f, 0.18f, 1.0f));
     const bool confirm = ImGui::Button("Stop Server", ImVec2(140 * ctx.scale, 0));
@@ -165,7 +177,8 @@ void DrawPeers(const ServerModel& m, UiContext& ctx, float height) {
 
 void DrawLog(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
   const float copy_w = ImGui::CalcTextSize("Copy").x + ImGui::GetStyle().FramePadding.x * 2;
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - copy_w - ImGui::GetStyle().ItemSpacing.x);
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - copy_w -
+                          ImGui::GetStyle().ItemSpacing.x);
   s.filter.Draw("##filter");
   ctx.probe->item("log.filter");
   if (!s.filter.IsActive()) {
@@ -193,13 +206,16 @@ void DrawLog(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
   clipper.Begin(static_cast<int>(s.visible.size()));
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      const LogRow& r = m.log()[static_cast<std::size_t>(s.visible[static_cast<std::size_t>(i)] - dropped)];
+      const LogRow& r =
+          m.log()[static_cast<std::size_t>(s.visible[static_cast<std::size_t>(i)] - dropped)];
       ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
       ImGui::TextUnformatted(clock_time(r.ts).c_str());
       ImGui::PopStyleColor();
       ImGui::SameLine();
       const bool coloured = r.level == net::LogLevel::warn || r.level == net::LogLevel::error;
-      if (coloured) ImGui::PushStyleColor(ImGuiCol_Text, r.level == net::LogLevel::warn ? colour::warn : colour::error);
+      if (coloured)
+        ImGui::PushStyleColor(ImGuiCol_Text,
+                              r.level == net::LogLevel::warn ? colour::warn : colour::error);
       ImGui::TextUnformatted(r.text.c_str());
       if (coloured) ImGui::PopStyleColor();
     }
@@ -225,7 +241,8 @@ void DrawLog(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
 
 }  // namespace
 
-void DrawServerPanel(ServerPanelState& s, const UiModel& model, UiContext& ctx, ImVec2 pos, ImVec2 size) {
+void DrawServerPanel(ServerPanelState& s, const UiModel& model, UiContext& ctx, ImVec2 pos,
+                     ImVec2 size) {
   const ServerModel& m = model.server;
   ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
   ImGui::SetNextWindowSize(size, ImGuiCond_Always);

@@ -1,11 +1,11 @@
 #pragma once
 // The host's server panel: status and counters, the connections table, the live event log
 // (levels, filter, auto-scroll, copy) and Stop Server with a confirmation and a reason.
+#include <imgui.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <imgui.h>
 
 #include "ui/context.hpp"
 #include "ui/ui_model.hpp"

@@ -10,8 +10,9 @@ namespace {
 constexpr const char* kDejaVu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 // Latin-1, Latin Extended-A/B, Greek, Cyrillic, general punctuation (… — ’ “), currency
 // (€), arrows (→), geometric shapes (● status dots), and the replacement character.
-constexpr ImWchar kRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400, 0x04FF, 0x2000, 0x206F,
-                               0x20A0, 0x20CF, 0x2190, 0x21FF, 0x25A0, 0x25FF, 0xFFFD, 0xFFFD, 0};
+constexpr ImWchar kRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400, 0x04FF,
+                               0x2000, 0x206F, 0x20A0, 0x20CF, 0x2190, 0x21FF,
+                               0x25A0, 0x25FF, 0xFFFD, 0xFFFD, 0};
 }  // namespace
 
 Fonts load_fonts(float scale) {

@@ -10,8 +10,8 @@ namespace lanchat::ui {
 
 struct Fonts {
   ImFont* regular = nullptr;
-  bool dejavu = false;   // false: ImGui's built-in font (no accents beyond ASCII)
-  std::string note;      // what happened while loading, for the log
+  bool dejavu = false;  // false: ImGui's built-in font (no accents beyond ASCII)
+  std::string note;     // what happened while loading, for the log
 };
 
 // Loads DejaVuSans (Latin, Greek, Cyrillic, punctuation, currency, arrows) at `scale`;
@@ -22,7 +22,7 @@ void apply_theme(float scale);
 // A stable, readable colour per nick (same nick, same colour, on every machine).
 ImVec4 nick_colour(std::string_view nick);
 
-std::string clock_time(std::int64_t ts_ms);  // 12:03:04
+std::string clock_time(std::int64_t ts_ms);    // 12:03:04
 std::string format_duration(std::int64_t ms);  // 1h 02m 03s
 
 namespace colour {

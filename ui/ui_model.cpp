@@ -48,7 +48,7 @@ void UiModel::apply(const net::Event& e) {
     screen_ = Screen::room;
   } else if (auto* r = std::get_if<net::ClientRejected>(&e)) {
     const auto& code = r->error.code;
-    fail(r->error.message, code == "bad_password"                      ? ErrorField::password
+    fail(r->error.message, code == "bad_password"                       ? ErrorField::password
                            : code == "nick_taken" || code == "bad_nick" ? ErrorField::nick
                                                                         : ErrorField::none);
   } else if (auto* d = std::get_if<net::ClientDisconnected>(&e)) {

@@ -1,0 +1,228 @@
+"""Drives a real lanchat window under Xvfb like a person: xdotool moves the mouse to the
+widgets the app reports (--test-report), clicks, types, presses keys. Loopback only.
+
+Pitfalls this handles (see shared notes): no window manager (use windowfocus, not
+windowactivate); a key pressed and released within one ImGui frame is lost, so keys are
+held for 150 ms; widget positions come from the app, never hard-coded."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+class Failure(Exception):
+    pass
+
+
+def wait_until(pred, timeout=10.0, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise Failure(f"timed out waiting for {what}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Xvfb:
+    def __init__(self):
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        with os.fdopen(r) as f:
+            num = f.readline().strip()
+        if not num:
+            raise Failure("Xvfb did not start")
+        self.display = ":" + num
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class Window:
+    """A lanchat window process and its test report."""
+
+    def __init__(self, binary, xvfb, artifacts, args=(), name="window"):
+        self.xvfb = xvfb
+        self.artifacts = artifacts
+        self.tmp = tempfile.mkdtemp(prefix="lanchat-e2e-")
+        self.report_path = os.path.join(self.tmp, "report.json")
+        self.shot_path = os.path.join(self.tmp, "shot.png")
+        env = dict(os.environ, DISPLAY=xvfb.display, XDG_CONFIG_HOME=os.path.join(self.tmp, "config"))
+        self.log = open(os.path.join(artifacts, f"{name}.log"), "w")
+        self.proc = subprocess.Popen(
+            [binary, *args, "--test-report", self.report_path, "--screenshot", self.shot_path],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.env = env
+        self.wid = wait_until(self._find_window, 20, "the lanchat window")
+        wait_until(lambda: self.report().get("facts", {}).get("frame_ok"), 20, "the first frame")
+
+    def _find_window(self):
+        r = subprocess.run(["xdotool", "search", "--name", "^lanchat$"], env=self.env,
+                           capture_output=True, text=True)
+        ids = r.stdout.split()
+        return ids[0] if ids else None
+
+    def report(self):
+        try:
+            with open(self.report_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def facts(self):
+        return self.report().get("facts", {})
+
+    def widget(self, name, timeout=10):
+        """The widget's rectangle once it has stopped moving (auto-sized windows settle
+        over a few frames; a rectangle from the first frame can be stale)."""
+        def stable():
+            a = self.report().get("widgets", {}).get(name)
+            if not a:
+                return None
+            time.sleep(0.15)
+            b = self.report().get("widgets", {}).get(name)
+            return b if a == b else None
+        return wait_until(stable, timeout, f"widget {name}")
+
+    def xdo(self, *args):
+        subprocess.run(["xdotool", *args], env=self.env, check=True)
+
+    def click(self, name):
+        x0, y0, x1, y1 = self.widget(name)
+        cx, cy = int((x0 + x1) / 2), int((y0 + y1) / 2)
+
+        def pointer_on_target():
+            m = self.facts().get("mouse")
+            return m is not None and x0 <= m[0] <= x1 and y0 <= m[1] <= y1
+
+        # Press only once ImGui itself sees the pointer over the widget: a press that
+        # arrives before the window has focus or the move is lost.
+        for attempt in range(5):
+            self.xdo("windowfocus", "--sync", self.wid)
+            self.xdo("mousemove", "--window", self.wid, str(cx + attempt % 2), str(cy))
+            try:
+                wait_until(pointer_on_target, 2, f"pointer over {name}")
+                if self.widget(name) == [x0, y0, x1, y1]:
+                    break
+                x0, y0, x1, y1 = self.widget(name)  # it moved: aim again
+                cx, cy = int((x0 + x1) / 2), int((y0 + y1) / 2)
+            except Failure:
+                if attempt == 4:
+                    raise
+        time.sleep(0.05)
+        self.xdo("mousedown", "1")
+        time.sleep(0.12)
+        self.xdo("mouseup", "1")
+        time.sleep(0.2)
+
+    def key(self, *keys):
+        for k in keys:
+            self.xdo("keydown", k)
+        time.sleep(0.15)
+        for k in reversed(keys):
+            self.xdo("keyup", k)
+        time.sleep(0.15)
+
+    def type(self, text):
+        self.xdo("type", "--delay", "40", text)
+        time.sleep(0.2)
+
+    def replace_field(self, name, text):
+        self.click(name)
+        self.key("ctrl+a")
+        self.key("BackSpace")
+        if text:
+            self.type(text)
+
+    def wait_fact(self, key, pred, timeout=10):
+        return wait_until(lambda: pred(self.facts().get(key)), timeout, f"fact {key}")
+
+    def screenshot(self, name):
+        before = self.facts().get("screenshots", 0)
+        self.proc.send_signal(signal.SIGUSR1)
+        wait_until(lambda: self.facts().get("screenshots", 0) > before, 10, "a screenshot")
+        dest = os.path.join(self.artifacts, name + ".png")
+        shutil.copyfile(self.shot_path, dest)
+        print(f"screenshot: {dest}")
+        return dest
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait()
+        else:
+            code = self.proc.returncode
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return code
+
+
+class Headless:
+    """`lanchat host|join ... --headless` with its output collected line by line."""
+
+    def __init__(self, binary, args, artifacts, name):
+        self.out_path = os.path.join(artifacts, f"{name}.out")
+        self.err_path = os.path.join(artifacts, f"{name}.err")
+        self.proc = subprocess.Popen([binary, *args, "--headless"], stdin=subprocess.PIPE,
+                                     stdout=open(self.out_path, "w"), stderr=open(self.err_path, "w"),
+                                     text=True)
+
+    def say(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def out(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+    def err(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def wait_out(self, needle, timeout=10):
+        return wait_until(lambda: needle in self.out(), timeout, f"'{needle}' on stdout")
+
+    def wait_exit(self, timeout=10):
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def start_headless_host(binary, artifacts, name="host"):
+    h = Headless(binary, ["host", "--bind", "127.0.0.1", "--port", "0", "--name", "Lab 2"], artifacts, name)
+    line = wait_until(lambda: h.out().split("\n")[0] if "\n" in h.out() else None, 10, "startup line")
+    m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)", line)
+    if not m:
+        raise Failure(f"unexpected first line: {line!r}")
+    return h, int(m.group(1))

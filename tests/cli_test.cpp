@@ -292,3 +292,18 @@ TEST(Cli, PipedStdinIsDeliveredBeforeByeAndMultilineIsIndented) {
   EXPECT_EQ((*watcher.recv_type("leave"))["reason"], "quit");
   EXPECT_EQ(bot.wait(), 0);
 }
+
+TEST(Cli, WindowWithoutADisplaySuggestsHeadless) {
+  const char* saved = std::getenv("DISPLAY");
+  const std::string keep = saved ? saved : "";
+  unsetenv("DISPLAY");
+  unsetenv("WAYLAND_DISPLAY");
+  Proc win({});
+  if (saved) setenv("DISPLAY", keep.c_str(), 1);
+  const int code = win.wait();
+  EXPECT_NE(code, 0);
+  EXPECT_NE(code, -1);
+  const std::string err = win.stderr_text();
+  EXPECT_NE(err.find("DISPLAY"), std::string::npos) << err;
+  EXPECT_NE(err.find("--headless"), std::string::npos) << err;
+}

@@ -25,6 +25,23 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
   host->add_option("--nick", o.host.nick, "your nick in the window");
   host->add_option("--password", o.host.password, "room password (empty: none)");
   host->add_flag("--headless", o.headless, "serve without a window; log to stdout");
+  host->add_option("--max-msg-rate", o.host.max_msg_rate,
+                   "messages per second one connection may send, sustained (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  host->add_option("--max-msg-burst", o.host.max_msg_burst,
+                   "messages one connection may send at once (0: no limit)")
+      ->capture_default_str();
+  host->add_option("--max-clients", o.host.max_clients, "connections at once (0: no limit)")
+      ->capture_default_str();
+  host->add_option("--dead-peer-timeout", o.host.dead_peer_timeout,
+                   "seconds after which a silent, vanished peer is dropped (TCP keepalive; "
+                   "0: never)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  host->add_option("--max-per-ip", o.host.max_per_ip,
+                   "connections at once from one address (0: no limit)")
+      ->capture_default_str();
 
   std::string target;
   auto* join = app.add_subcommand("join", "join a room");

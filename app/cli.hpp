@@ -1,6 +1,7 @@
 #pragma once
 // Command-line options. Parsing is separate from running so the launcher and the window
 // can start from the same values.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +15,11 @@ struct HostOptions {
   std::string room = "lanchat";
   std::string nick;  // the host's own nick in the window
   std::string password;
+  double max_msg_rate = 10;
+  std::size_t max_msg_burst = 30;
+  std::size_t max_clients = 10000;
+  std::size_t max_per_ip = 256;
+  int dead_peer_timeout = 55;  // seconds until a vanished peer is dropped (TCP keepalive)
 };
 
 struct JoinOptions {

@@ -21,6 +21,11 @@ int run_headless_host(const HostOptions& options) {
   config.port = options.port;
   config.room = options.room;
   config.password = options.password;
+  config.max_msg_rate = options.max_msg_rate;
+  config.max_msg_burst = options.max_msg_burst;
+  config.max_clients = options.max_clients;
+  config.max_per_ip = options.max_per_ip;
+  apply_dead_peer_timeout(config, options.dead_peer_timeout);
   auto server = net::Server::create(net.context(), config, events);
   if (auto error = server->start()) {
     std::cerr << "lanchat: " << *error << "\n";

@@ -37,6 +37,10 @@ extern "C" void on_close_signal(int) {
   g_close_requested = true;
 }
 
+// GLFW's own words for why it could not start, for the message to the user.
+std::string g_init_error;
+void glfw_init_error(int, const char* text) { g_init_error = text; }
+
 void glfw_error(int code, const char* text) {
   std::cerr << "lanchat: GLFW error " << code << ": " << text << "\n";
 }
@@ -146,12 +150,13 @@ void write_report(const std::string& path, const std::string& json) {
 }  // namespace
 
 int run_window(const Options& options) {
-  glfwSetErrorCallback([](int, const char*) {});  // init failure is reported below, plainly
+  glfwSetErrorCallback(glfw_init_error);  // init failure is reported below, plainly
   if (glfwInit() == GLFW_FALSE) {
     const char* display = std::getenv("DISPLAY");
     std::cerr << "lanchat: cannot open a window"
-              << (display == nullptr || *display == '\0' ? " (DISPLAY is not set: no X server)"
-                                                         : "")
+              << (display == nullptr || *display == '\0'
+                      ? std::string(" (DISPLAY is not set: no X server)")
+                      : " on display " + std::string(display) + " (" + g_init_error + ")")
               << ".\nUse `lanchat host --headless` to serve, or `lanchat join HOST --nick NAME "
                  "--headless` to chat from the terminal.\n";
     return 1;

@@ -3,6 +3,10 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <cstdio>
 #include <span>
 
 #include "net/endpoint.hpp"
@@ -115,6 +119,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t id() const { return id_; }
   const std::string& address() const { return address_; }
 
+  // Token bucket for `say`.
+  double tokens_ = 0;
+  std::chrono::steady_clock::time_point refilled_{};
+  std::string ip_;  // the peer's address without port, for the per-address cap
   bool joined_ = false;
   bool reported_ = false;  // PeerClosed already emitted (at leave time)
   int errors_logged_ = 0;
@@ -128,10 +136,15 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
   }
 
+  // A keepalive that went unanswered surfaces as ETIMEDOUT: the peer vanished.
+  static std::string_view reason_for(const asio::error_code& ec) {
+    return ec == asio::error::timed_out ? proto::reason::timeout : proto::reason::disconnect;
+  }
+
   void on_readable(const asio::error_code& ec) {
     if (closed_) return;
     if (ec) {
-      close(proto::reason::disconnect);
+      close(reason_for(ec));
       return;
     }
     asio::error_code rec;
@@ -142,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (rec) {
-      close(proto::reason::disconnect);
+      close(reason_for(rec));
       return;
     }
     if (!closing_) {
@@ -163,7 +176,7 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = false;
     if (closed_) return;
     if (ec) {
-      close(proto::reason::disconnect);
+      close(reason_for(ec));
       return;
     }
     while (n > 0) {
@@ -216,6 +229,18 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 // ---------------------------------------------------------------------------------------
+
+void apply_dead_peer_timeout(ServerConfig& config, int seconds) {
+  if (seconds <= 0) {
+    config.keepalive_count = 0;
+    return;
+  }
+  const int idle = std::max(1, seconds / 2);
+  const int interval = std::max(1, (seconds - idle) / 5);
+  config.keepalive_idle = std::chrono::seconds(idle);
+  config.keepalive_interval = std::chrono::seconds(interval);
+  config.keepalive_count = 5;
+}
 
 std::shared_ptr<Server> Server::create(asio::io_context& io, ServerConfig config,
                                        EventQueue& events) {
@@ -294,13 +319,45 @@ void Server::on_accept(const asio::error_code& ec, tcp::socket socket) {
   asio::error_code opt;
   socket.set_option(tcp::no_delay(true), opt);
   socket.non_blocking(true, opt);
+  if (config_.keepalive_count > 0) {
+    using idle = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPIDLE>;
+    using interval = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPINTVL>;
+    using count = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPCNT>;
+    socket.set_option(asio::socket_base::keep_alive(true), opt);
+    socket.set_option(idle(static_cast<int>(config_.keepalive_idle.count())), opt);
+    socket.set_option(interval(static_cast<int>(config_.keepalive_interval.count())), opt);
+    socket.set_option(count(config_.keepalive_count), opt);
+  }
   const tcp::endpoint peer = socket.remote_endpoint(opt);
   const std::string address = opt ? std::string("unknown") : to_string(peer);
+  const std::string ip = opt ? std::string("unknown") : peer.address().to_string();
   const std::uint64_t id = ++next_conn_id_;
+  // Counted before the caps are checked, so the refused connection is counted while it
+  // reads its error and closes.
+  const std::size_t from_ip = ++per_ip_[ip];
+  const std::size_t open = sessions_.size() + 1;
   auto session = std::make_shared<Session>(*this, std::move(socket), id, address);
+  session->ip_ = ip;
+  session->tokens_ = static_cast<double>(config_.max_msg_burst);
+  session->refilled_ = std::chrono::steady_clock::now();
   sessions_.emplace(id, session);
   events_.push(PeerConnected{id, address, now_ms()});
-  log(LogLevel::info, "connection from " + address + " (#" + std::to_string(id) + ")");
+  std::string refusal;
+  if (config_.max_clients > 0 && open > config_.max_clients) {
+    refusal = "the server is full (" + std::to_string(config_.max_clients) + " connections)";
+  } else if (config_.max_per_ip > 0 && from_ip > config_.max_per_ip) {
+    refusal = "too many connections from " + ip + " (limit " +
+              std::to_string(config_.max_per_ip) + ")";
+  }
+  if (!refusal.empty()) {
+    log(LogLevel::warn, "refused " + address + " (#" + std::to_string(id) + "): " + refusal);
+    session->enqueue(std::make_shared<const std::string>(
+                         proto::encode(proto::Error{std::string(proto::err::server_full), refusal})),
+                     /*force=*/true);
+    session->begin_close();
+  } else {
+    log(LogLevel::info, "connection from " + address + " (#" + std::to_string(id) + ")");
+  }
   session->start();
   accept_next();
 }
@@ -371,6 +428,22 @@ void Server::handle_say(Session& s, std::string& text) {
     reply_error(s, proto::err::not_joined, "send hello before say");
     return;
   }
+  if (config_.max_msg_rate > 0 && config_.max_msg_burst > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - s.refilled_).count();
+    s.refilled_ = now;
+    s.tokens_ = std::min(static_cast<double>(config_.max_msg_burst),
+                         s.tokens_ + elapsed * config_.max_msg_rate);
+    if (s.tokens_ < 1.0) {
+      char rate[32];
+      std::snprintf(rate, sizeof rate, "%g", config_.max_msg_rate);
+      reply_error(s, proto::err::rate_limited,
+                  std::string("too many messages: at most ") + rate + " per second (bursts of " +
+                      std::to_string(config_.max_msg_burst) + "); this one was not sent");
+      return;
+    }
+    s.tokens_ -= 1.0;
+  }
   proto::ChatMsg m{++next_msg_id_, s.nick_, std::move(text), now_ms()};
   auto line = std::make_shared<const std::string>(proto::encode(m));
   history_.push_back(line);
@@ -427,6 +500,7 @@ void Server::on_closed(Session& s, std::string_view reason) {
     events_.push(PeerClosed{s.id(), std::string(reason), now_ms()});
     log(LogLevel::info, "#" + std::to_string(s.id()) + " closed before joining");
   }
+  if (auto it = per_ip_.find(s.ip_); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
   sessions_.erase(s.id());
   if (stopping_ && sessions_.empty()) finish_stop();
 }

@@ -31,7 +31,26 @@ struct ServerConfig {
   std::size_t max_backlog_bytes = 8u << 20;
   // How long a closing connection may take to read its last lines (shutdown, bye).
   std::chrono::milliseconds close_grace{2000};
+
+  // Flood control: a token bucket per connection on `say` (0 = off). A person typing
+  // never meets it; a pasted script loop does, and is told (rate_limited).
+  double max_msg_rate = 10.0;     // messages per second, sustained
+  std::size_t max_msg_burst = 30;  // messages at once
+  // Connection caps (0 = off): the whole server, and one address (a runaway script, or a
+  // lab behind one NAT: hence generous).
+  std::size_t max_clients = 10000;
+  std::size_t max_per_ip = 256;
+  // TCP keepalive: a peer that vanished (laptop lid shut, cable pulled) is dropped with
+  // leave reason `timeout` after idle + interval * count (about a minute by default),
+  // without asking raw `nc` users to ping.
+  std::chrono::seconds keepalive_idle{30};
+  std::chrono::seconds keepalive_interval{5};
+  int keepalive_count = 5;
 };
+
+// Spreads a total dead-peer timeout over keepalive idle time, probe interval and count
+// (idle = half, five probes over the other half). 0 turns keepalive off.
+void apply_dead_peer_timeout(ServerConfig& config, int seconds);
 
 class Session;
 
@@ -94,6 +113,7 @@ class Server : public std::enable_shared_from_this<Server> {
   std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions_;
   std::vector<Session*> members_;                    // joined sessions, in join order
   std::unordered_map<std::string, Session*> nicks_;  // nick_key -> member
+  std::unordered_map<std::string, std::size_t> per_ip_;  // open connections per address
   std::deque<SharedLine> history_;                   // encoded msg lines, oldest first
 
   std::vector<std::shared_ptr<Session>> dirty_, dirty_spare_;

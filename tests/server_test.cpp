@@ -17,6 +17,14 @@ json say(const std::string& text) {
 std::int64_t now_ms() {
   return lanchat::net::now_ms();
 }
+// For tests about other rules that send faster than any person: no flood control.
+ServerConfig unlimited() {
+  ServerConfig c;
+  c.max_msg_rate = 0;
+  c.max_msg_burst = 0;
+  c.max_per_ip = 0;
+  return c;
+}
 }  // namespace
 
 TEST(Server, WelcomeCarriesNickRoomProtoUsersAndHistory) {
@@ -70,7 +78,7 @@ TEST(Server, MsgReachesEveryJoinedClientIncludingSender) {
 }
 
 TEST(Server, MessageIdsStrictlyIncrease) {
-  TestServer srv;
+  TestServer srv(unlimited());
   RawClient a(srv.port());
   a.join("alice");
   std::int64_t last = 0;
@@ -265,7 +273,7 @@ TEST(Server, LineOfExactlyTheLimitIsAccepted) {
 }
 
 TEST(Server, HistoryHoldsTheLast100MessagesOldestFirst) {
-  TestServer srv;
+  TestServer srv(unlimited());
   RawClient a(srv.port());
   a.join("alice");
   for (int i = 1; i <= 105; ++i) a.send(say("m" + std::to_string(i)));
@@ -371,7 +379,7 @@ TEST(Server, PasswordIsCheckedWhenSet) {
 }
 
 TEST(Server, OneTotalOrderNoLossNoDuplicates) {
-  TestServer srv;
+  TestServer srv(unlimited());
   constexpr int kSenders = 4, kPerSender = 300;
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < kSenders; ++i) {
@@ -410,7 +418,7 @@ TEST(Server, OneTotalOrderNoLossNoDuplicates) {
 }
 
 TEST(Server, SlowReaderIsDroppedAsTooSlowWithoutStallingOthers) {
-  ServerConfig cfg;
+  ServerConfig cfg = unlimited();
   cfg.max_backlog_bytes = 256 * 1024;
   TestServer srv(cfg);
   RawClient fast(srv.port());
@@ -496,7 +504,7 @@ TEST(Server, ListeningOnABusyPortFailsWithAClearMessage) {
 
 TEST(Server, AThousandClientsJoinAndChat) {
   lanchat::net::raise_fd_limit();
-  TestServer srv;
+  TestServer srv(unlimited());  // 1,000 clients from one address: no per-address cap
   constexpr int kClients = 1000;
   std::vector<std::unique_ptr<RawClient>> clients;
   clients.reserve(kClients);
@@ -514,4 +522,75 @@ TEST(Server, AThousandClientsJoinAndChat) {
       EXPECT_EQ((*m)["text"], "to all " + std::to_string(k));
     }
   }
+}
+
+TEST(Limits, FloodIsRateLimitedClearlyAndOthersGetOnlyWhatPassed) {
+  ServerConfig cfg;
+  cfg.max_msg_rate = 2;
+  cfg.max_msg_burst = 3;
+  TestServer srv(cfg);
+  RawClient a(srv.port()), b(srv.port());
+  a.join("flooder");
+  b.join("reader");
+  a.recv_type("join");
+  for (int i = 0; i < 6; ++i) a.send(say("m" + std::to_string(i)));
+  int msgs = 0, limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = a.recv();
+    ASSERT_TRUE(r);
+    if ((*r)["type"] == "msg") ++msgs;
+    if ((*r)["type"] == "error") {
+      EXPECT_EQ((*r)["code"], "rate_limited");
+      EXPECT_NE((*r)["message"].get<std::string>().find("not sent"), std::string::npos);
+      ++limited;
+    }
+  }
+  EXPECT_EQ(msgs, 3) << "the burst passes";
+  EXPECT_EQ(limited, 3) << "the rest is refused, each one told";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*b.recv_type("msg"))["text"], "m" + std::to_string(i));
+  EXPECT_TRUE(b.silent_for(200ms)) << "refused messages reach nobody";
+  b.send(say("the reader is not limited by the flooder"));
+  EXPECT_EQ((*b.recv_type("msg"))["from"], "reader");
+  std::this_thread::sleep_for(600ms);  // tokens refill at 2/s
+  a.send(say("later"));
+  EXPECT_EQ((*b.recv_type("msg"))["text"], "later");
+}
+
+TEST(Limits, ServerFullIsToldThenClosedAndMembersAreUndisturbed) {
+  ServerConfig cfg;
+  cfg.max_clients = 2;
+  TestServer srv(cfg);
+  RawClient a(srv.port()), b(srv.port());
+  a.join("a");
+  b.join("b");
+  RawClient c(srv.port());
+  auto e = c.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "server_full");
+  EXPECT_NE((*e)["message"].get<std::string>().find("2 connections"), std::string::npos);
+  EXPECT_TRUE(c.wait_closed());
+  a.send(say("still fine"));
+  EXPECT_EQ((*b.recv_type("msg"))["text"], "still fine");
+  a.close();
+  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 1; }));
+  RawClient d(srv.port());
+  EXPECT_EQ(d.join("d")["type"], "welcome") << "a freed place can be taken";
+}
+
+TEST(Limits, PerAddressCapIsToldAndReleasedOnClose) {
+  ServerConfig cfg;
+  cfg.max_per_ip = 1;
+  TestServer srv(cfg);
+  auto first = std::make_unique<RawClient>(srv.port());
+  first->join("first");
+  RawClient second(srv.port());
+  auto e = second.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "server_full");
+  EXPECT_NE((*e)["message"].get<std::string>().find("127.0.0.1"), std::string::npos);
+  EXPECT_TRUE(second.wait_closed());
+  first.reset();
+  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 0; }));
+  RawClient third(srv.port());
+  EXPECT_EQ(third.join("third")["type"], "welcome");
 }

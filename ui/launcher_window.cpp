@@ -57,6 +57,7 @@ bool Field(const char* label, const char* id, std::string& value,
   ImGui::SetNextItemWidth(-1);
   const bool entered = ImGui::InputText(id, &value, flags | ImGuiInputTextFlags_EnterReturnsTrue);
   ctx.probe->item(probe_name);
+  if ((flags & ImGuiInputTextFlags_Password) == 0) ctx.probe->fact("value." + probe_name, value);
   if (err && (!value.empty() || show_empty_error)) {
     ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
     ImGui::TextWrapped("%s", err->c_str());

@@ -115,6 +115,7 @@ void DrawStopDialog(ServerPanelState& s, UiContext& ctx) {
     const bool enter =
         ImGui::InputText("##reason", &s.stop_reason, ImGuiInputTextFlags_EnterReturnsTrue);
     ctx.probe->item("stop.reason");
+    ctx.probe->fact("value.stop.reason", s.stop_reason);
     ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.62f, 0.18f, 0.18f, 1.0f));
     const bool confirm = ImGui::Button("Stop Server", ImVec2(140 * ctx.scale, 0));
     ctx.probe->item("stop.confirm");

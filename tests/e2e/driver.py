@@ -48,6 +48,10 @@ class Xvfb:
         if not num:
             raise Failure("Xvfb did not start")
         self.display = ":" + num
+        # Only go on once the server answers requests.
+        env = dict(os.environ, DISPLAY=self.display)
+        wait_until(lambda: subprocess.run(["xdotool", "getdisplaygeometry"], env=env,
+                                          capture_output=True).returncode == 0, 20, "Xvfb to answer")
 
     def close(self):
         self.proc.terminate()
@@ -144,11 +148,34 @@ class Window:
         time.sleep(0.2)
 
     def replace_field(self, name, text):
+        """Clears a field and types text into it, checking what the widget holds: under
+        load xdotool can drop a character it types through a remapped keycode (non-ASCII),
+        so a wrong value is cleared and typed again, as a person would fix a typo."""
         self.click(name)
-        self.key("ctrl+a")
-        self.key("BackSpace")
-        if text:
+        for attempt in range(4):
+            self.key("ctrl+a")
+            self.key("BackSpace")
+            if text:
+                self.type(text)
+            try:
+                self.wait_fact("value." + name, lambda v: v is None or v == text, 3)
+                return
+            except Failure:
+                if attempt == 3:
+                    raise
+
+    def type_message(self, text):
+        """Types into the chat input (already focused), verified like replace_field."""
+        for attempt in range(4):
             self.type(text)
+            try:
+                self.wait_fact("input", lambda v: v == text, 3)
+                return
+            except Failure:
+                if attempt == 3:
+                    raise
+                self.key("ctrl+a")
+                self.key("BackSpace")
 
     def wait_fact(self, key, pred, timeout=10):
         return wait_until(lambda: pred(self.facts().get(key)), timeout, f"fact {key}")

@@ -44,7 +44,7 @@ def scenario_host(binary, art):
 
         # The host types in the window; the headless client must see it.
         win.click("chat.input")
-        win.type("Ciao bob, è già qui → 5 €")
+        win.type_message("Ciao bob, è già qui → 5 €")
         win.key("Return")
         bob.wait_out("<Niccolò> Ciao bob, è già qui → 5 €")
         win.wait_fact("input", lambda v: v == "")  # sent, box cleared, focus kept
@@ -112,7 +112,7 @@ def scenario_join(binary, art):
         carol.say("hi Zoë, welcome to Lab 2")
         win.wait_fact("chat_lines", lambda v: v is not None and "<carol> hi Zoë, welcome to Lab 2" in v)
         win.click("chat.input")
-        win.type("Grazie! Łódź says hello")
+        win.type_message("Grazie! Łódź says hello")
         win.key("Return")
         carol.wait_out("<Zoë> Grazie! Łódź says hello")
         win.wait_fact("users", lambda v: v is not None and sorted(v) == ["Zoë", "carol"])

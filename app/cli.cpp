@@ -39,6 +39,10 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                    "0: never)")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
+  host->add_option("--max-backlog-kib", o.host.max_backlog_kib,
+                   "KiB waiting for one reader before it is dropped as too slow")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 20))
+      ->capture_default_str();
   host->add_option("--max-per-ip", o.host.max_per_ip,
                    "connections at once from one address (0: no limit)")
       ->capture_default_str();

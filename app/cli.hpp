@@ -19,7 +19,8 @@ struct HostOptions {
   std::size_t max_msg_burst = 30;
   std::size_t max_clients = 10000;
   std::size_t max_per_ip = 256;
-  int dead_peer_timeout = 55;  // seconds until a vanished peer is dropped (TCP keepalive)
+  int dead_peer_timeout = 55;
+  std::size_t max_backlog_kib = 8192;  // unread output before a connection is too_slow  // seconds until a vanished peer is dropped (TCP keepalive)
 };
 
 struct JoinOptions {

@@ -26,6 +26,7 @@ int run_headless_host(const HostOptions& options) {
   config.max_clients = options.max_clients;
   config.max_per_ip = options.max_per_ip;
   apply_dead_peer_timeout(config, options.dead_peer_timeout);
+  config.max_backlog_bytes = options.max_backlog_kib * 1024;
   auto server = net::Server::create(net.context(), config, events);
   if (auto error = server->start()) {
     std::cerr << "lanchat: " << *error << "\n";

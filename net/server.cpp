@@ -319,6 +319,9 @@ void Server::on_accept(const asio::error_code& ec, tcp::socket socket) {
   asio::error_code opt;
   socket.set_option(tcp::no_delay(true), opt);
   socket.non_blocking(true, opt);
+  if (config_.socket_send_buffer > 0) {
+    socket.set_option(asio::socket_base::send_buffer_size(config_.socket_send_buffer), opt);
+  }
   if (config_.keepalive_count > 0) {
     using idle = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPIDLE>;
     using interval = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPINTVL>;

@@ -29,6 +29,10 @@ struct ServerConfig {
   // Unsent bytes a connection may have queued before it is dropped as too_slow. Large
   // enough for a welcome with a full history plus a burst from 1,000 chatty peers.
   std::size_t max_backlog_bytes = 8u << 20;
+  // Kernel send buffer per connection (0: let the kernel autotune, up to 4 MiB each on
+  // Linux). Fixed, so a stalled reader is detected by the backlog bound rather than
+  // hidden in kernel memory; 256 KiB is far above a LAN's bandwidth-delay product.
+  int socket_send_buffer = 256 * 1024;
   // How long a closing connection may take to read its last lines (shutdown, bye).
   std::chrono::milliseconds close_grace{2000};
 

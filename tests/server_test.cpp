@@ -354,7 +354,7 @@ TEST(Server, ShutdownReachesEveryConnectionJoinedOrNotThenCloses) {
   RawClient a(srv.port()), b(srv.port()), idle(srv.port());
   a.join("alice");
   b.join("bob");
-  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 3; }));
+  ASSERT_TRUE(eventually([&] { return srv.connections() == 3; }));
   srv.stop("maintenance at noon");
   for (RawClient* c : {&a, &b, &idle}) {
     auto s = c->recv_type("shutdown");
@@ -457,7 +457,7 @@ TEST(Server, SlowReaderIsDroppedAsTooSlowWithoutStallingOthers) {
   flood.join();
   sender_reads.join();
   EXPECT_TRUE(saw_leave);
-  EXPECT_EQ(srv.server()->member_count(), 2u);
+  EXPECT_EQ(srv.members(), 2u);
 }
 
 TEST(Server, LogRecordsListeningConnectionsJoinsLeavesErrorsAndStop) {
@@ -470,7 +470,7 @@ TEST(Server, LogRecordsListeningConnectionsJoinsLeavesErrorsAndStop) {
     a.send({{"type", "say"}, {"text", "private words"}});
     a.recv();
   }
-  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 0; }));
+  ASSERT_TRUE(eventually([&] { return srv.connections() == 0; }));
   srv.stop("done");
   auto lines = srv.log_lines();
   auto has = [&](const std::string& needle) {
@@ -513,7 +513,7 @@ TEST(Server, AThousandClientsJoinAndChat) {
     clients.back()->send({{"type", "hello"}, {"nick", "c" + std::to_string(i)}, {"proto", 1}});
   }
   for (auto& c : clients) ASSERT_EQ((*c->recv_type("welcome"))["type"], "welcome");
-  ASSERT_EQ(srv.server()->member_count(), static_cast<std::size_t>(kClients));
+  ASSERT_EQ(srv.members(), static_cast<std::size_t>(kClients));
   for (int k = 0; k < 20; ++k) clients[0]->send(say("to all " + std::to_string(k)));
   for (auto& c : clients) {
     for (int k = 0; k < 20; ++k) {
@@ -572,7 +572,7 @@ TEST(Limits, ServerFullIsToldThenClosedAndMembersAreUndisturbed) {
   a.send(say("still fine"));
   EXPECT_EQ((*b.recv_type("msg"))["text"], "still fine");
   a.close();
-  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 1; }));
+  ASSERT_TRUE(eventually([&] { return srv.connections() == 1; }));
   RawClient d(srv.port());
   EXPECT_EQ(d.join("d")["type"], "welcome") << "a freed place can be taken";
 }
@@ -590,7 +590,7 @@ TEST(Limits, PerAddressCapIsToldAndReleasedOnClose) {
   EXPECT_NE((*e)["message"].get<std::string>().find("127.0.0.1"), std::string::npos);
   EXPECT_TRUE(second.wait_closed());
   first.reset();
-  ASSERT_TRUE(eventually([&] { return srv.server()->connection_count() == 0; }));
+  ASSERT_TRUE(eventually([&] { return srv.connections() == 0; }));
   RawClient third(srv.port());
   EXPECT_EQ(third.join("third")["type"], "welcome");
 }

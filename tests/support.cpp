@@ -155,6 +155,18 @@ void TestServer::run_on_net(std::function<void()> fn) {
   done.get_future().wait();
 }
 
+std::size_t TestServer::connections() {
+  std::size_t n = 0;
+  run_on_net([&] { n = server_->connection_count(); });
+  return n;
+}
+
+std::size_t TestServer::members() {
+  std::size_t n = 0;
+  run_on_net([&] { n = server_->member_count(); });
+  return n;
+}
+
 void TestServer::stop(const std::string& reason) {
   if (stopped_) return;
   stopped_ = true;

@@ -66,6 +66,9 @@ class TestServer {
   void run_on_net(std::function<void()> fn);
   void stop(const std::string& reason);
   std::shared_ptr<net::Server> server() { return server_; }
+  // Read on the net thread, which owns the server's state.
+  std::size_t connections();
+  std::size_t members();
 
  private:
   void drain();

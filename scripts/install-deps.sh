@@ -12,7 +12,8 @@ pkgs=(
   libcli11-dev libstb-dev fonts-dejavu-core
 )
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3 iproute2)
+  pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3 iproute2
+         clang libclang-rt-14-dev)
 fi
 
 missing=()

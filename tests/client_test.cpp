@@ -88,13 +88,14 @@ class ScriptedServer {
     });
   }
   ~ScriptedServer() {
+    // Wake the accept() with a connection, join, and only then close: the acceptor is
+    // the accepting thread's until it has returned.
     done_ = true;
     asio::error_code ec;
-    acceptor_.close(ec);
-    // Unblock accept() by connecting once.
     asio::ip::tcp::socket poke(io_);
     poke.connect({asio::ip::make_address("127.0.0.1"), port()}, ec);
     thread_.join();
+    acceptor_.close(ec);
   }
   std::uint16_t port() const { return port_; }
 

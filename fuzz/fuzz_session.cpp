@@ -9,7 +9,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "net/net_thread.hpp"
@@ -46,12 +49,30 @@ World& world() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   World& w = world();
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(w.port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) std::abort();
+  // A refused connection means the server stopped listening: a real bug, abort at once.
+  // Running out of local ports or descriptors is the harness's environment (earlier test
+  // stages leave sockets in TIME_WAIT): wait and retry, and say so if it persists.
+  int fd = -1;
+  for (int attempt = 0;; ++attempt) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) break;
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    const bool transient = err == EADDRNOTAVAIL || err == EAGAIN || err == EINTR ||
+                           err == EMFILE || err == ENFILE || err == ETIMEDOUT;
+    if (!transient || attempt == 50) {
+      std::fprintf(stderr, "fuzz_session: cannot connect: %s (server connections: %zu)\n",
+                   std::strerror(err), w.server->connection_count());
+      std::abort();
+    }
+    w.io.poll();
+    w.io.restart();
+    ::usleep(100000);
+  }
   // Send everything, then end our side; read whatever comes back until the server closes.
   std::size_t sent = 0;
   bool half_closed = false;
@@ -79,6 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ::poll(&p, 1, 1);
     }
   }
+  // The exchange is over (the server closed first or after our FIN): drop the socket
+  // without TIME_WAIT so that a long run does not use up the local ports.
+  const linger no_linger{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
   ::close(fd);
   // Let the server see the close and free the session.
   for (int i = 0; i < 1000 && w.server->connection_count() > 0; ++i) {

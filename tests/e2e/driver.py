@@ -73,12 +73,23 @@ class Window:
             # LeakSanitizer reports, so no suppression can name it. Address errors and
             # UBSan stay on; leaks of our own code are checked in every other process.
             env["ASAN_OPTIONS"] += ":detect_leaks=0"
-        self.log = open(os.path.join(artifacts, f"{name}.log"), "w")
-        self.proc = subprocess.Popen(
-            [binary, *args, "--test-report", self.report_path, "--screenshot", self.shot_path],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.env = env
-        self.wid = wait_until(self._find_window, 20, "the lanchat window")
+        self.log_path = os.path.join(artifacts, f"{name}.log")
+        self.log = open(self.log_path, "w")
+        cmd = [binary, *args, "--test-report", self.report_path, "--screenshot", self.shot_path]
+        # A new Xvfb on a display number the previous test just released can refuse the very
+        # first client for a moment. Relaunch only for exactly that message; any other early
+        # exit fails the test.
+        for attempt in range(3):
+            self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            self.wid = wait_until(lambda: self._find_window() or (self.proc.poll() is not None),
+                                  20, "the lanchat window")
+            if self.wid is not True:
+                break
+            with open(self.log_path) as f:
+                if "cannot open a window on display" not in f.read() or attempt == 2:
+                    raise Failure(f"the window exited with status {self.proc.returncode}")
+            time.sleep(0.5)
         wait_until(lambda: self.report().get("facts", {}).get("frame_ok"), 20, "the first frame")
 
     def _find_window(self):

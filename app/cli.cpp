@@ -16,6 +16,9 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
   app.add_flag("--exit-after-screenshot", o.exit_after_screenshot,
                "quit once the screenshot is written");
   app.add_option("--test-report", o.test_report, "write widget positions (for UI tests)");
+  app.add_option("--bench-report", o.bench_report,
+                 "on each SIGUSR2, time a run of frames and write them and the "
+                 "event-to-screen delays to this file (for bench/run)");
 
   std::string port_text = "5555";
   auto* host = app.add_subcommand("host", "serve a chat room (and chat in it from the window)");
@@ -87,6 +90,21 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
     return usage_error("--headless goes with `host` or `join`");
   }
   return o;
+}
+
+net::ServerConfig server_config(const HostOptions& o) {
+  net::ServerConfig config;
+  config.bind_address = o.bind;
+  config.port = o.port;
+  config.room = o.room;
+  config.password = o.password;
+  config.max_msg_rate = o.max_msg_rate;
+  config.max_msg_burst = o.max_msg_burst;
+  config.max_clients = o.max_clients;
+  config.max_per_ip = o.max_per_ip;
+  net::apply_dead_peer_timeout(config, o.dead_peer_timeout);
+  config.max_backlog_bytes = o.max_backlog_kib * 1024;
+  return config;
 }
 
 }  // namespace lanchat::app

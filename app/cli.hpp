@@ -7,6 +7,8 @@
 #include <string>
 #include <variant>
 
+#include "net/server.hpp"
+
 namespace lanchat::app {
 
 struct HostOptions {
@@ -19,8 +21,8 @@ struct HostOptions {
   std::size_t max_msg_burst = 30;
   std::size_t max_clients = 10000;
   std::size_t max_per_ip = 256;
-  int dead_peer_timeout = 55;
-  std::size_t max_backlog_kib = 8192;  // unread output before a connection is too_slow  // seconds until a vanished peer is dropped (TCP keepalive)
+  int dead_peer_timeout = 55;          // seconds until a vanished peer is dropped (keepalive)
+  std::size_t max_backlog_kib = 8192;  // unread output before a connection is too_slow
 };
 
 struct JoinOptions {
@@ -40,7 +42,11 @@ struct Options {
   std::string screenshot;  // window: write a PNG after the first frames, then go on
   bool exit_after_screenshot = false;
   std::string test_report;  // window: write widget rectangles for UI tests
+  std::string bench_report;  // window: frame and event-to-screen figures on SIGUSR2
 };
+
+// The server settings these options ask for; the headless host and the window share it.
+net::ServerConfig server_config(const HostOptions& o);
 
 // Returns the options, or an exit code when parsing ended the program (help, error).
 std::variant<Options, int> parse_cli(int argc, char** argv);

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "app/cli.hpp"
 #include "app/console.hpp"
 #include "app/headless.hpp"
 #include "net/endpoint.hpp"
@@ -16,17 +17,7 @@ int run_headless_host(const HostOptions& options) {
   net::EventQueue events;
   net::NetThread net;
 
-  net::ServerConfig config;
-  config.bind_address = options.bind;
-  config.port = options.port;
-  config.room = options.room;
-  config.password = options.password;
-  config.max_msg_rate = options.max_msg_rate;
-  config.max_msg_burst = options.max_msg_burst;
-  config.max_clients = options.max_clients;
-  config.max_per_ip = options.max_per_ip;
-  apply_dead_peer_timeout(config, options.dead_peer_timeout);
-  config.max_backlog_bytes = options.max_backlog_kib * 1024;
+  const net::ServerConfig config = server_config(options);
   auto server = net::Server::create(net.context(), config, events);
   if (auto error = server->start()) {
     std::cerr << "lanchat: " << *error << "\n";

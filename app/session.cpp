@@ -19,7 +19,7 @@ Session::~Session() {
 void Session::host(const ui::HostRequest& r) {
   drop_client();
   drop_server("the host restarted the server");
-  net::ServerConfig cfg;
+  net::ServerConfig cfg = server_defaults_;
   cfg.bind_address = r.bind;
   cfg.port = r.port;
   cfg.room = r.room;

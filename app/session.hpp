@@ -16,6 +16,9 @@ class Session {
   explicit Session(net::EventQueue& events);
   ~Session();
 
+  // Limits and other settings for the server host() starts (from the command line);
+  // the launcher fills in address, port, room and password.
+  void set_server_defaults(net::ServerConfig config) { server_defaults_ = std::move(config); }
   void host(const ui::HostRequest& r);
   void join(const ui::JoinRequest& r);
   void say(std::string text);
@@ -28,6 +31,7 @@ class Session {
   void on_event(const net::Event& e);
 
  private:
+  net::ServerConfig server_defaults_;
   void start_client(net::ClientConfig cfg);
   void drop_client();
   void drop_server(std::string reason);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "app/frame_bench.hpp"
 #include "app/screenshot.hpp"
 #include "app/session.hpp"
 #include "ui/chat_window.hpp"
@@ -29,12 +30,16 @@ namespace {
 // the frame loop. Signal handlers can only touch lock-free atomics.
 std::atomic<bool> g_screenshot_requested{false};
 std::atomic<bool> g_close_requested{false};
+std::atomic<bool> g_bench_mark{false};
 
 extern "C" void on_screenshot_signal(int) {
   g_screenshot_requested = true;
 }
 extern "C" void on_close_signal(int) {
   g_close_requested = true;
+}
+extern "C" void on_bench_signal(int) {
+  g_bench_mark = true;
 }
 
 // GLFW's own words for why it could not start, for the message to the user.
@@ -47,7 +52,9 @@ void glfw_error(int code, const char* text) {
 
 // Everything the window owns, in one place instead of statics.
 struct WindowApp {
-  explicit WindowApp(const Options& o) : options(o), session(events) {}
+  explicit WindowApp(const Options& o) : options(o), session(events), bench(o.bench_report) {
+    session.set_server_defaults(server_config(o.host));
+  }
 
   const Options& options;
   net::EventQueue events;
@@ -58,6 +65,7 @@ struct WindowApp {
   ui::ServerPanelState server_panel;
   ui::Settings settings;
   ui::Probe probe;
+  FrameBench bench;
   ui::Fonts fonts;
   std::filesystem::path settings_file;
   std::string ini_file;
@@ -104,8 +112,10 @@ struct WindowApp {
     events.begin_drain();
     bool any = false;
     net::Event e;
+    std::chrono::steady_clock::time_point pushed;
     // Bounded per frame so a flood of events cannot freeze the window; the rest wait.
-    for (int i = 0; i < 20000 && events.try_pop(e); ++i) {
+    for (int i = 0; i < 20000 && events.try_pop(e, pushed); ++i) {
+      if (std::holds_alternative<net::ClientChat>(e)) bench.on_message(pushed);
       session.on_event(e);
       model.apply(e);
       any = true;
@@ -195,12 +205,16 @@ int run_window(const Options& options) {
     app.fonts = ui::load_fonts(app.scale);
     if (!app.fonts.dejavu) std::cerr << "lanchat: " << app.fonts.note << "\n";
     ui::apply_theme(app.scale);
+    // A blinking cursor would need a frame every 0.4 s forever, and the chat input always
+    // has focus: a steady cursor lets an idle window sleep a whole second.
+    ImGui::GetIO().ConfigInputTextCursorBlink = false;
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
 
     std::signal(SIGUSR1, on_screenshot_signal);
     std::signal(SIGINT, on_close_signal);
     std::signal(SIGTERM, on_close_signal);
+    if (app.bench.enabled()) std::signal(SIGUSR2, on_bench_signal);
 
     // Straight into a mode from the command line.
     if (options.mode == Mode::host && !options.host.nick.empty()) {
@@ -229,15 +243,20 @@ int run_window(const Options& options) {
     int frame = 0;
     int busy_frames = 3;  // frames to draw before waiting again (ImGui settles in a few)
     while (!glfwWindowShouldClose(window) && !g_close_requested) {
+      if (g_bench_mark.exchange(false)) app.bench.mark();
+      if (app.bench.busy()) busy_frames = std::max(busy_frames, 1);
+      app.bench.begin_frame();
       if (busy_frames > 0) {
         glfwPollEvents();
         --busy_frames;
       } else {
         // Idle: sleep until input or a network event (glfwPostEmptyEvent) arrives. The
-        // timeout keeps the clock and uptime fresh.
+        // timeout keeps the uptime clock fresh; once a second is all it needs (the text
+        // cursor does not blink, so it asks for nothing faster).
+        constexpr double kIdleTimeout = 1.0;
         const double before = glfwGetTime();
-        glfwWaitEventsTimeout(0.5);
-        if (glfwGetTime() - before < 0.49) busy_frames = 2;  // woken by something
+        glfwWaitEventsTimeout(kIdleTimeout);
+        if (glfwGetTime() - before < kIdleTimeout - 0.01) busy_frames = 2;  // woken by something
       }
       if (app.drain()) busy_frames = std::max(busy_frames, 2);
       // A held mouse button (dragging a scrollbar) needs every frame; a focused text box
@@ -276,6 +295,7 @@ int run_window(const Options& options) {
         if (auto json = app.probe.end_frame()) write_report(options.test_report, *json);
       }
       glfwSwapBuffers(window);
+      app.bench.end_frame(app.model.chat.lines().size());
     }
     app.session.shutdown();
     ImGui_ImplOpenGL3_Shutdown();

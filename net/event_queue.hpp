@@ -21,7 +21,7 @@ class EventQueue {
 
   // Producer side.
   void push(Event e) {
-    queue_.enqueue(std::move(e));
+    queue_.enqueue(Stamped{std::move(e), std::chrono::steady_clock::now()});
     // One wake per drain: a burst of 10,000 events must not post 10,000 X11 messages.
     if (!wake_pending_.exchange(true, std::memory_order_acq_rel) && wake_) wake_();
   }
@@ -29,14 +29,32 @@ class EventQueue {
   // Consumer side. Call begin_drain() before popping so that anything pushed after the
   // drain wakes the consumer again.
   void begin_drain() { wake_pending_.store(false, std::memory_order_release); }
-  bool try_pop(Event& out) { return queue_.try_dequeue(out); }
+  bool try_pop(Event& out) {
+    std::chrono::steady_clock::time_point ignored;
+    return try_pop(out, ignored);
+  }
+  // Also says when the event was pushed: the window measures event-to-screen delay.
+  bool try_pop(Event& out, std::chrono::steady_clock::time_point& pushed) {
+    Stamped s;
+    if (!queue_.try_dequeue(s)) return false;
+    out = std::move(s.event);
+    pushed = s.pushed;
+    return true;
+  }
   bool wait_pop(Event& out, std::chrono::microseconds timeout) {
-    return queue_.wait_dequeue_timed(out, timeout);
+    Stamped s;
+    if (!queue_.wait_dequeue_timed(s, timeout)) return false;
+    out = std::move(s.event);
+    return true;
   }
   std::size_t size_approx() const { return queue_.size_approx(); }
 
  private:
-  moodycamel::BlockingReaderWriterQueue<Event> queue_;
+  struct Stamped {
+    Event event;
+    std::chrono::steady_clock::time_point pushed;
+  };
+  moodycamel::BlockingReaderWriterQueue<Stamped> queue_;
   std::function<void()> wake_;
   std::atomic<bool> wake_pending_{false};
 };

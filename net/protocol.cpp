@@ -1,5 +1,8 @@
 #include "net/protocol.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include "net/utf8.hpp"
 
 namespace lanchat::proto {
@@ -24,21 +27,33 @@ std::string_view strip_cr(std::string_view line) {
 // Parses a line into a JSON object with a string "type", or says why it is not one.
 std::variant<json, Error> parse_object(std::string_view line) {
   line = strip_cr(line);
-  if (!utf8::is_valid(line)) return Error{std::string(err::bad_json), "line is not valid UTF-8"};
+  // Nesting needs one '{' or '[' per level, so a line with few of them cannot be too deep
+  // and skips the depth-checking callback parser, which is several times slower.
+  const auto openers =
+      std::count_if(line.begin(), line.end(), [](char c) { return c == '{' || c == '['; });
   bool too_deep = false;
-  const json::parser_callback_t limit_depth = [&](int depth, json::parse_event_t, json&) {
-    if (depth > kMaxJsonDepth) {
-      too_deep = true;
-      return false;
-    }
-    return true;
-  };
-  json j = json::parse(line.begin(), line.end(), limit_depth, /*allow_exceptions=*/false);
+  json j;
+  if (openers <= kMaxJsonDepth) {
+    j = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  } else {
+    const json::parser_callback_t limit_depth = [&](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth) {
+        too_deep = true;
+        return false;
+      }
+      return true;
+    };
+    j = json::parse(line.begin(), line.end(), limit_depth, /*allow_exceptions=*/false);
+  }
   if (too_deep) {
     return Error{std::string(err::bad_json),
                  "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
   }
-  if (j.is_discarded()) return Error{std::string(err::bad_json), "line is not valid JSON"};
+  if (j.is_discarded()) {
+    // nlohmann refuses invalid UTF-8 too; checking only now keeps it off the hot path.
+    if (!utf8::is_valid(line)) return Error{std::string(err::bad_json), "line is not valid UTF-8"};
+    return Error{std::string(err::bad_json), "line is not valid JSON"};
+  }
   if (!j.is_object()) return Error{std::string(err::bad_message), "message must be a JSON object"};
   auto t = j.find("type");
   if (t == j.end() || !t->is_string()) {
@@ -51,6 +66,19 @@ const std::string* string_field(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return nullptr;
   return it->get_ptr<const std::string*>();
+}
+
+std::string* string_field(json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return nullptr;
+  return it->get_ptr<std::string*>();
+}
+
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 template <class Int>
@@ -90,6 +118,25 @@ std::optional<std::string> check_nick(std::string_view nick) {
 }
 
 std::optional<std::string> check_text(std::string_view text) {
+  // Most chat is ASCII: one pass decides it without decoding code points.
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80U; })) {
+    if (text.empty()) return "text is empty";
+    if (text.size() > kMaxTextCodePoints) {
+      return "text is " + std::to_string(text.size()) + " characters long; the limit is " +
+             std::to_string(kMaxTextCodePoints);
+    }
+    bool all_space = true;
+    for (char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
+        return "text must not contain control characters other than newline and tab";
+      }
+      if (c != ' ' && (c < 0x09 || c > 0x0D)) all_space = false;  // ASCII White_Space
+    }
+    if (all_space) return "text is only whitespace";
+    return std::nullopt;
+  }
   if (!utf8::is_valid(text)) return "text is not valid UTF-8";
   const std::size_t n = utf8::length(text);
   if (n == 0) return "text is empty";
@@ -114,11 +161,11 @@ std::optional<std::string> check_text(std::string_view text) {
 Decoded<ClientMessage> decode_client(std::string_view line) {
   auto parsed = parse_object(line);
   if (auto* e = std::get_if<Error>(&parsed)) return *e;
-  const json& j = std::get<json>(parsed);
-  const std::string& type = j["type"].get_ref<const std::string&>();
+  json& j = std::get<json>(parsed);
+  const std::string type = j["type"].get_ref<const std::string&>();
 
   if (type == "hello") {
-    const std::string* nick = string_field(j, "nick");
+    std::string* nick = string_field(j, "nick");
     if (nick == nullptr) return Error{std::string(err::bad_nick), "hello needs a string \"nick\""};
     auto proto = j.find("proto");
     if (proto == j.end() || !proto->is_number()) {
@@ -129,7 +176,7 @@ Decoded<ClientMessage> decode_client(std::string_view line) {
                    "unsupported protocol version " + proto->dump() + "; this server speaks 1"};
     }
     if (auto why = check_nick(*nick)) return Error{std::string(err::bad_nick), *why};
-    Hello h{*nick, kVersion, std::nullopt};
+    Hello h{std::move(*nick), kVersion, std::nullopt};
     auto pw = j.find("password");
     if (pw != j.end() && !pw->is_null()) {
       if (!pw->is_string()) {
@@ -140,10 +187,10 @@ Decoded<ClientMessage> decode_client(std::string_view line) {
     return ClientMessage{std::move(h)};
   }
   if (type == "say") {
-    const std::string* text = string_field(j, "text");
+    std::string* text = string_field(j, "text");
     if (text == nullptr) return Error{std::string(err::bad_text), "say needs a string \"text\""};
     if (auto why = check_text(*text)) return Error{std::string(err::bad_text), *why};
-    return ClientMessage{Say{*text}};
+    return ClientMessage{Say{std::move(*text)}};
   }
   if (type == "ping") {
     auto id = j.find("id");
@@ -243,14 +290,97 @@ std::string encode(const Ping& m) {
 std::string encode(const Bye&) {
   return line_of({{"type", "bye"}});
 }
+// The three lines a server sends most are built directly: the same bytes line_of() would
+// produce (tests/protocol_test.cpp checks that), without building a JSON object first.
 std::string encode(const ChatMsg& m) {
-  return line_of({{"type", "msg"}, {"id", m.id}, {"from", m.from}, {"text", m.text}, {"ts", m.ts}});
+  std::string s;
+  s.reserve(56 + m.from.size() + m.text.size());
+  s += R"({"type":"msg","id":)";
+  append_int(s, m.id);
+  s += R"(,"from":)";
+  append_json_string(s, m.from);
+  s += R"(,"text":)";
+  append_json_string(s, m.text);
+  s += R"(,"ts":)";
+  append_int(s, m.ts);
+  s += "}\n";
+  return s;
 }
 std::string encode(const Join& m) {
-  return line_of({{"type", "join"}, {"nick", m.nick}, {"ts", m.ts}});
+  std::string s = R"({"type":"join","nick":)";
+  append_json_string(s, m.nick);
+  s += R"(,"ts":)";
+  append_int(s, m.ts);
+  s += "}\n";
+  return s;
 }
 std::string encode(const Leave& m) {
-  return line_of({{"type", "leave"}, {"nick", m.nick}, {"reason", m.reason}, {"ts", m.ts}});
+  std::string s = R"({"type":"leave","nick":)";
+  append_json_string(s, m.nick);
+  s += R"(,"reason":)";
+  append_json_string(s, m.reason);
+  s += R"(,"ts":)";
+  append_int(s, m.ts);
+  s += "}\n";
+  return s;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  if (!utf8::is_valid(s)) {
+    // Only a value that never passed validation (a room name from the command line, say)
+    // gets here; nlohmann replaces its bad bytes with U+FFFD.
+    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    out += '\\';
+    switch (c) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\b':
+        out += 'b';
+        break;
+      case '\f':
+        out += 'f';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      case '\t':
+        out += 't';
+        break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xFU];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+std::string encode_users(const std::vector<std::string>& users) {
+  std::string s = "[";
+  for (const auto& u : users) {
+    if (s.size() > 1) s += ',';
+    append_json_string(s, u);
+  }
+  s += ']';
+  return s;
 }
 std::string encode(const Pong& m) {
   return line_of({{"type", "pong"}, {"id", m.id}});
@@ -275,13 +405,21 @@ std::string encode(const Welcome& m) {
 std::string encode_welcome(std::string_view nick, std::string_view server,
                            const std::vector<std::string>& users,
                            const std::vector<std::string_view>& history_lines) {
-  ojson head{{"type", "welcome"},
-             {"nick", std::string(nick)},
-             {"server", std::string(server)},
-             {"proto", kVersion},
-             {"users", users}};
-  std::string s = head.dump(-1, ' ', false, json::error_handler_t::replace);
-  s.pop_back();  // reopen the object to append the pre-encoded history
+  return encode_welcome(nick, server, encode_users(users), history_lines);
+}
+
+std::string encode_welcome(std::string_view nick, std::string_view server,
+                           std::string_view users_array,
+                           const std::vector<std::string_view>& history_lines) {
+  std::string s = R"({"type":"welcome","nick":)";
+  s.reserve(s.size() + users_array.size() + 64 * (history_lines.size() + 1));
+  append_json_string(s, nick);
+  s += R"(,"server":)";
+  append_json_string(s, server);
+  s += R"(,"proto":)";
+  append_int(s, kVersion);
+  s += R"(,"users":)";
+  s += users_array;
   s += ",\"history\":[";
   bool first = true;
   for (std::string_view h : history_lines) {

@@ -134,5 +134,14 @@ std::string encode(const Welcome& m);
 std::string encode_welcome(std::string_view nick, std::string_view server,
                            const std::vector<std::string>& users,
                            const std::vector<std::string_view>& history_lines);
+// The same with the users array already encoded (see encode_users): the server keeps it
+// up to date as people join, so a welcome in a room of thousands costs one copy.
+std::string encode_welcome(std::string_view nick, std::string_view server,
+                           std::string_view users_array,
+                           const std::vector<std::string_view>& history_lines);
+// `["alice","bob"]`
+std::string encode_users(const std::vector<std::string>& users);
+// Appends s as a JSON string, quotes included (invalid UTF-8 becomes U+FFFD).
+void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace lanchat::proto

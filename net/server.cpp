@@ -54,8 +54,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() { wait_readable(); }
 
-  // Queues a line. force skips the backlog bound (welcome, shutdown).
-  void enqueue(const Server::SharedLine& line, bool force = false) {
+  // Queues a line. force skips the backlog bound (welcome, shutdown); a line that is not
+  // urgent (join and leave notices) may wait for the next presence batch.
+  void enqueue(const Server::SharedLine& line, bool force = false, bool urgent = true) {
     if (closed_ || slow_) return;
     if (!force && out_bytes_ + line->size() > server_->config_.max_backlog_bytes) {
       slow_ = true;
@@ -64,9 +65,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     out_bytes_ += line->size();
     out_.push_back(line);
-    if (!writing_ && !dirty_) {
-      dirty_ = true;
-      server_->mark_dirty(shared_from_this());
+    if (urgent) urgent_queued_ = true;
+    if (writing_) return;  // goes out when the write in flight completes
+    if (urgent ? !dirty_ : !dirty_ && !presence_dirty_) {
+      (urgent ? dirty_ : presence_dirty_) = true;
+      server_->mark_dirty(shared_from_this(), urgent);
     }
   }
 
@@ -94,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start_write() {
     dirty_ = false;
+    presence_dirty_ = false;
     if (closed_ || writing_) return;
     if (out_.empty()) {
       if (closing_) half_close();
@@ -108,6 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
       skip = 0;
       if (gather_.size() == kMaxGather || bytes >= kMaxGatherBytes) break;
     }
+    if (gather_.size() == out_.size()) urgent_queued_ = false;
     writing_ = true;
     socket_.async_write_some(
         std::span<const asio::const_buffer>(gather_),
@@ -192,6 +197,15 @@ class Session : public std::enable_shared_from_this<Session> {
         n = 0;
       }
     }
+    // Only join/leave notices came in meanwhile: they wait for the presence batch too,
+    // otherwise every member would get one write per join during a storm of joins.
+    if (!out_.empty() && !urgent_queued_ && !closing_) {
+      if (!dirty_ && !presence_dirty_) {
+        presence_dirty_ = true;
+        server_->mark_dirty(shared_from_this(), /*urgent=*/false);
+      }
+      return;
+    }
     start_write();
   }
 
@@ -221,7 +235,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t front_offset_ = 0;  // bytes of out_.front() already written
   std::unique_ptr<asio::steady_timer> linger_;
   bool writing_ = false;
-  bool dirty_ = false;
+  bool dirty_ = false;           // waits in the server's next flush
+  bool presence_dirty_ = false;  // waits in the next presence batch
+  bool urgent_queued_ = false;   // out_ holds more than join/leave notices
   bool closing_ = false;
   bool half_closed_ = false;
   bool closed_ = false;
@@ -254,6 +270,7 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
       acceptor_(io),
       retry_timer_(io),
       stop_timer_(io),
+      presence_timer_(io),
       scratch_(64 * 1024) {}
 
 Server::~Server() {
@@ -410,18 +427,28 @@ void Server::handle_hello(Session& s, proto::Hello& hello) {
   nicks_.emplace(std::move(key), &s);
   members_.push_back(&s);
 
-  std::vector<std::string> users;
-  users.reserve(members_.size());
-  for (const Session* m : members_) users.push_back(m->nick_);
+  if (users_stale_) {
+    std::vector<std::string> users;
+    users.reserve(members_.size());
+    for (const Session* m : members_) users.push_back(m->nick_);
+    users_array_ = proto::encode_users(users);
+    users_stale_ = false;
+  } else {
+    users_array_.pop_back();  // the closing ']'
+    if (members_.size() > 1) users_array_ += ',';
+    proto::append_json_string(users_array_, s.nick_);
+    users_array_ += ']';
+  }
   std::vector<std::string_view> history;
   history.reserve(history_.size());
   for (const auto& h : history_) history.emplace_back(*h);
   s.enqueue(std::make_shared<const std::string>(
-                proto::encode_welcome(s.nick_, config_.room, users, history)),
+                proto::encode_welcome(s.nick_, config_.room, users_array_, history)),
             /*force=*/true);
 
   const std::int64_t ts = now_ms();
-  broadcast(std::make_shared<const std::string>(proto::encode(proto::Join{s.nick_, ts})), &s);
+  broadcast(std::make_shared<const std::string>(proto::encode(proto::Join{s.nick_, ts})), &s,
+            /*urgent=*/false);
   events_.push(PeerJoined{s.id(), s.nick_, ts});
   log(LogLevel::info, "#" + std::to_string(s.id()) + " joined as " + s.nick_);
 }
@@ -473,9 +500,9 @@ void Server::reply_error(Session& s, std::string_view code, std::string message)
       proto::encode(proto::Error{std::string(code), std::move(message)})));
 }
 
-void Server::broadcast(const SharedLine& line, const Session* except) {
+void Server::broadcast(const SharedLine& line, const Session* except, bool urgent) {
   for (Session* m : members_) {
-    if (m != except) m->enqueue(line);
+    if (m != except) m->enqueue(line, /*force=*/false, urgent);
   }
 }
 
@@ -485,11 +512,12 @@ void Server::depart(Session& s, std::string_view reason) {
   s.reported_ = true;
   nicks_.erase(s.nick_key_);
   std::erase(members_, &s);
+  users_stale_ = true;  // rebuilt by the next join: leaves in a row cost nothing
   const std::int64_t ts = now_ms();
   if (!stopping_) {
     broadcast(std::make_shared<const std::string>(
                   proto::encode(proto::Leave{s.nick_, std::string(reason), ts})),
-              nullptr);
+              nullptr, /*urgent=*/false);
   }
   events_.push(PeerClosed{s.id(), std::string(reason), ts});
   log(LogLevel::info, s.nick_ + " left (" + std::string(reason) + ")");
@@ -508,9 +536,25 @@ void Server::on_closed(Session& s, std::string_view reason) {
   if (stopping_ && sessions_.empty()) finish_stop();
 }
 
-void Server::mark_dirty(std::shared_ptr<Session> s) {
-  dirty_.push_back(std::move(s));
-  schedule_flush();
+void Server::mark_dirty(std::shared_ptr<Session> s, bool urgent) {
+  if (urgent || config_.presence_batch.count() <= 0) {
+    dirty_.push_back(std::move(s));
+    schedule_flush();
+    return;
+  }
+  presence_dirty_.push_back(std::move(s));
+  if (presence_armed_) return;
+  presence_armed_ = true;
+  presence_timer_.expires_after(config_.presence_batch);
+  presence_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    self->presence_armed_ = false;
+    if (ec) return;
+    // Sessions flushed since they were listed (a chat message went out) have nothing left
+    // here: start_write() is then a no-op.
+    auto batch = std::move(self->presence_dirty_);
+    self->presence_dirty_.clear();
+    for (auto& session : batch) session->start_write();
+  });
 }
 
 void Server::kick_later(std::shared_ptr<Session> s) {
@@ -551,6 +595,7 @@ void Server::stop(std::string reason, std::function<void()> on_stopped) {
   asio::error_code ignored;
   acceptor_.close(ignored);
   retry_timer_.cancel();
+  presence_timer_.cancel();
   log(LogLevel::info, "stopping: " + (reason.empty() ? std::string("no reason given") : reason) +
                           " (" + std::to_string(sessions_.size()) + " connections)");
   auto notice = std::make_shared<const std::string>(proto::encode(proto::Shutdown{reason}));

@@ -35,6 +35,10 @@ struct ServerConfig {
   int socket_send_buffer = 256 * 1024;
   // How long a closing connection may take to read its last lines (shutdown, bye).
   std::chrono::milliseconds close_grace{2000};
+  // Join and leave notices wait up to this long to leave together, so that 1,000 people
+  // joining at once cost each member a few writes rather than 1,000. Chat messages and
+  // replies never wait, and carry any notice queued before them, in order.
+  std::chrono::milliseconds presence_batch{10};
 
   // Flood control: a token bucket per connection on `say` (0 = off). A person typing
   // never meets it; a pasted script loop does, and is told (rate_limited).
@@ -91,7 +95,7 @@ class Server : public std::enable_shared_from_this<Server> {
   bool on_line(Session& s, std::string_view line);
   void on_too_long(Session& s);
   void on_closed(Session& s, std::string_view reason);
-  void mark_dirty(std::shared_ptr<Session> s);
+  void mark_dirty(std::shared_ptr<Session> s, bool urgent);
   void kick_later(std::shared_ptr<Session> s);
   char* scratch() { return scratch_.data(); }
   std::size_t scratch_size() const { return scratch_.size(); }
@@ -100,7 +104,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void handle_say(Session& s, std::string& text);
   void depart(Session& s, std::string_view reason);
   void reply_error(Session& s, std::string_view code, std::string message);
-  void broadcast(const SharedLine& line, const Session* except);
+  void broadcast(const SharedLine& line, const Session* except, bool urgent = true);
   void schedule_flush();
   void flush();
   void finish_stop();
@@ -112,17 +116,22 @@ class Server : public std::enable_shared_from_this<Server> {
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   asio::steady_timer stop_timer_;
+  asio::steady_timer presence_timer_;
   asio::ip::tcp::endpoint local_;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions_;
   std::vector<Session*> members_;                    // joined sessions, in join order
+  std::string users_array_ = "[]";                   // members_' nicks, encoded for welcome
+  bool users_stale_ = false;
   std::unordered_map<std::string, Session*> nicks_;  // nick_key -> member
   std::unordered_map<std::string, std::size_t> per_ip_;  // open connections per address
   std::deque<SharedLine> history_;                   // encoded msg lines, oldest first
 
   std::vector<std::shared_ptr<Session>> dirty_, dirty_spare_;
+  std::vector<std::shared_ptr<Session>> presence_dirty_;  // only join/leave notices queued
   std::vector<std::shared_ptr<Session>> kicks_;
   bool flush_posted_ = false;
+  bool presence_armed_ = false;
 
   std::vector<char> scratch_;  // one read buffer shared by every session (one thread)
   std::uint64_t next_conn_id_ = 0;

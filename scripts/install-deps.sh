@@ -3,6 +3,7 @@
 # everything is already there (so the README commands stay fast on a second run).
 #   scripts/install-deps.sh          build + run the app
 #   scripts/install-deps.sh --test   also what the test suite needs (Xvfb, xdotool, ...)
+#   scripts/install-deps.sh --bench  also the benchmark's peers (ngIRCd, asio's examples)
 set -euo pipefail
 
 pkgs=(
@@ -14,6 +15,9 @@ pkgs=(
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3 iproute2
          clang libclang-rt-14-dev)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=(ngircd libasio-doc python3 xvfb xauth xdotool)
 fi
 
 missing=()
@@ -29,3 +33,8 @@ if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The benchmark runs its own private ngIRCd; a system-wide one listening on every interface
+# is not what anybody asked for.
+if [[ " ${missing[*]} " == *" ngircd "* && -d /run/systemd/system ]]; then
+  "${sudo[@]}" systemctl disable --now ngircd >/dev/null 2>&1 || true
+fi

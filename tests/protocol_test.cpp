@@ -202,3 +202,43 @@ TEST(Encode, WelcomeSplicesHistoryInOrder) {
   EXPECT_EQ(back.history[0].text, "one");
   EXPECT_EQ(back.history[1].id, 2u);
 }
+
+// The hot encoders write JSON directly; they must produce exactly what nlohmann would.
+TEST(Encode, DirectEncodersMatchNlohmannByteForByte) {
+  const std::vector<std::string> strings = {"",
+                                            "plain",
+                                            "quote \" and backslash \\",
+                                            "new\nline\ttab\rcr\bbs\fff",
+                                            std::string("nul \0 and \x01\x1f", 14),
+                                            "del \x7f stays",
+                                            "€ ñ 日本 😀",
+                                            "</script> & 'single'",
+                                            std::string(300, 'x')};
+  for (const auto& s : strings) {
+    nlohmann::ordered_json msg{
+        {"type", "msg"}, {"id", 18446744073709551615ull}, {"from", s}, {"text", s}, {"ts", -5}};
+    EXPECT_EQ(encode(ChatMsg{18446744073709551615ull, s, s, -5}), msg.dump() + "\n");
+    nlohmann::ordered_json join{{"type", "join"}, {"nick", s}, {"ts", 7}};
+    EXPECT_EQ(encode(Join{s, 7}), join.dump() + "\n");
+    nlohmann::ordered_json leave{{"type", "leave"}, {"nick", s}, {"reason", "quit"}, {"ts", 8}};
+    EXPECT_EQ(encode(Leave{s, "quit", 8}), leave.dump() + "\n");
+    nlohmann::ordered_json welcome{{"type", "welcome"}, {"nick", s},
+                                   {"server", s},       {"proto", 1},
+                                   {"users", {s, "b"}}, {"history", json::array()}};
+    EXPECT_EQ(encode(Welcome{s, s, 1, {s, "b"}, {}}), welcome.dump() + "\n");
+  }
+}
+
+TEST(Encode, InvalidUtf8BecomesReplacementCharacterNotBrokenJson) {
+  std::string out;
+  append_json_string(out, "room \xff\xfe");
+  EXPECT_TRUE(json::accept(out)) << out;
+  EXPECT_EQ(json::parse(out).get<std::string>(), "room \xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(Decode, InvalidUtf8InsideAStringIsStillBadJsonWithItsReason) {
+  auto d = decode_client("{\"type\":\"say\",\"text\":\"a\xc3\x28\"}");
+  ASSERT_TRUE(std::holds_alternative<Error>(d));
+  EXPECT_EQ(std::get<Error>(d).code, "bad_json");
+  EXPECT_NE(std::get<Error>(d).message.find("UTF-8"), std::string::npos);
+}

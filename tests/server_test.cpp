@@ -513,6 +513,69 @@ TEST(Server, ListeningOnABusyPortFailsWithAClearMessage) {
   EXPECT_NE(err->find("already in use"), std::string::npos) << *err;
 }
 
+// Join notices may wait for a presence batch, but never behind a message sent after them.
+TEST(Server, JoinNoticeArrivesBeforeTheJoinersFirstMessage) {
+  TestServer srv(unlimited());
+  RawClient alice(srv.port());
+  alice.join("alice");
+  for (int i = 0; i < 20; ++i) {
+    RawClient bob(srv.port());
+    const std::string nick = "bob" + std::to_string(i);
+    bob.send({{"type", "hello"}, {"nick", nick}, {"proto", 1}});
+    bob.send(say("hi from " + nick));  // pipelined: same read as the hello
+    auto first = alice.recv();
+    ASSERT_TRUE(first);
+    EXPECT_EQ((*first)["type"], "join") << first->dump();
+    EXPECT_EQ((*first)["nick"], nick);
+    auto second = alice.recv();
+    ASSERT_TRUE(second);
+    EXPECT_EQ((*second)["type"], "msg") << second->dump();
+    EXPECT_EQ((*second)["text"], "hi from " + nick);
+    bob.close();
+    auto leave = alice.recv_type("leave");
+    ASSERT_TRUE(leave);
+    EXPECT_EQ((*leave)["nick"], nick);
+  }
+}
+
+// A storm of joins: every member still sees every join, once, in join order.
+TEST(Server, StormOfJoinsReachesEveryMemberInOrder) {
+  lanchat::net::raise_fd_limit();
+  TestServer srv(unlimited());
+  constexpr int kClients = 300;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  clients.reserve(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(srv.port()));
+    clients.back()->send({{"type", "hello"}, {"nick", "s" + std::to_string(i)}, {"proto", 1}});
+  }
+  std::vector<json> welcomes;
+  for (auto& c : clients) {
+    auto w = c->recv_type("welcome");
+    ASSERT_TRUE(w);
+    welcomes.push_back(*w);
+  }
+  clients[0]->send(say("done"));
+  for (int i = 0; i < kClients; ++i) {
+    // Everyone who joined after i appears in i's stream as a join, in the server's order.
+    const auto& users = welcomes[static_cast<std::size_t>(i)]["users"];
+    std::vector<std::string> seen;
+    for (;;) {
+      auto line = clients[static_cast<std::size_t>(i)]->recv();
+      ASSERT_TRUE(line) << "client " << i;
+      if ((*line)["type"] == "msg") break;
+      ASSERT_EQ((*line)["type"], "join");
+      seen.push_back((*line)["nick"]);
+    }
+    EXPECT_EQ(users.size() + seen.size(), static_cast<std::size_t>(kClients)) << "client " << i;
+    std::vector<std::string> order;
+    for (const auto& u : welcomes.back()["users"]) order.push_back(u);
+    const std::vector<std::string> tail(order.end() - static_cast<std::ptrdiff_t>(seen.size()),
+                                        order.end());
+    EXPECT_EQ(seen, tail) << "client " << i;
+  }
+}
+
 TEST(Server, AThousandClientsJoinAndChat) {
   lanchat::net::raise_fd_limit();
   TestServer srv(unlimited());  // 1,000 clients from one address: no per-address cap

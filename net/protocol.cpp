@@ -24,6 +24,17 @@ std::string_view strip_cr(std::string_view line) {
   return line;
 }
 
+Error too_deep_error() {
+  return Error{std::string(err::bad_json),
+               "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+}
+
+Error not_json_error(std::string_view line) {
+  // nlohmann refuses invalid UTF-8 too; checking only now keeps it off the hot path.
+  if (!utf8::is_valid(line)) return Error{std::string(err::bad_json), "line is not valid UTF-8"};
+  return Error{std::string(err::bad_json), "line is not valid JSON"};
+}
+
 // Parses a line into a JSON object with a string "type", or says why it is not one.
 std::variant<json, Error> parse_object(std::string_view line) {
   line = strip_cr(line);
@@ -45,15 +56,8 @@ std::variant<json, Error> parse_object(std::string_view line) {
     };
     j = json::parse(line.begin(), line.end(), limit_depth, /*allow_exceptions=*/false);
   }
-  if (too_deep) {
-    return Error{std::string(err::bad_json),
-                 "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
-  }
-  if (j.is_discarded()) {
-    // nlohmann refuses invalid UTF-8 too; checking only now keeps it off the hot path.
-    if (!utf8::is_valid(line)) return Error{std::string(err::bad_json), "line is not valid UTF-8"};
-    return Error{std::string(err::bad_json), "line is not valid JSON"};
-  }
+  if (too_deep) return too_deep_error();
+  if (j.is_discarded()) return not_json_error(line);
   if (!j.is_object()) return Error{std::string(err::bad_message), "message must be a JSON object"};
   auto t = j.find("type");
   if (t == j.end() || !t->is_string()) {
@@ -66,12 +70,6 @@ const std::string* string_field(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return nullptr;
   return it->get_ptr<const std::string*>();
-}
-
-std::string* string_field(json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return nullptr;
-  return it->get_ptr<std::string*>();
 }
 
 template <class Int>
@@ -158,44 +156,141 @@ std::optional<std::string> check_text(std::string_view text) {
   return std::nullopt;
 }
 
-Decoded<ClientMessage> decode_client(std::string_view line) {
+namespace {
+
+// The top-level fields a client message can have, each as its JSON value (null if absent).
+struct ClientFields {
+  json type, nick, proto, password, text, id;
+  json* field(std::string_view key) {
+    if (key == "type") return &type;
+    if (key == "nick") return &nick;
+    if (key == "proto") return &proto;
+    if (key == "password") return &password;
+    if (key == "text") return &text;
+    if (key == "id") return &id;
+    return nullptr;
+  }
+};
+
+// Reads a client line with nlohmann's SAX parser, keeping only the top-level scalars of
+// ClientFields: no document is built and strings are moved out of the lexer, which is most
+// of what decoding a `say` used to cost. Nesting is counted as it goes. A line whose known
+// fields are not all scalars (or a ping, whose id may be anything) is left to the document
+// parser so that both paths say exactly the same things.
+class FieldReader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  ClientFields fields;
+  bool top_is_object = false;
+  bool nested_field = false;
+  bool too_deep = false;
+
+  bool null() { return scalar(json()); }
+  bool boolean(bool v) { return scalar(json(v)); }
+  bool number_integer(number_integer_t v) { return scalar(json(v)); }
+  bool number_unsigned(number_unsigned_t v) { return scalar(json(v)); }
+  bool number_float(number_float_t v, const string_t&) { return scalar(json(v)); }
+  bool string(string_t& v) { return scalar(json(std::move(v))); }
+  bool binary(binary_t&) { return scalar(json()); }  // not produced by JSON text
+  bool start_object(std::size_t) { return open(true); }
+  bool start_array(std::size_t) { return open(false); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(string_t& k) {
+    if (depth_ == 1) current_ = fields.field(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  bool open(bool object) {
+    if (depth_ == 0) top_is_object = object;
+    if (depth_ == 1 && current_ != nullptr) nested_field = true;
+    if (++depth_ > kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+  bool scalar(json v) {
+    if (depth_ == 1 && current_ != nullptr) *current_ = std::move(v);  // the last one wins
+    return true;
+  }
+  int depth_ = 0;
+  json* current_ = nullptr;
+};
+
+std::variant<ClientFields, Error> read_client_fields(std::string_view line) {
+  line = strip_cr(line);
+  FieldReader reader;
+  const bool ok = json::sax_parse(line.begin(), line.end(), &reader);
+  if (reader.too_deep) return too_deep_error();
+  if (!ok) return not_json_error(line);
+  if (!reader.top_is_object) {
+    return Error{std::string(err::bad_message), "message must be a JSON object"};
+  }
+  if (!reader.fields.type.is_string()) {
+    return Error{std::string(err::bad_message), "message needs a string field \"type\""};
+  }
+  if (!reader.nested_field && reader.fields.type != "ping") return std::move(reader.fields);
   auto parsed = parse_object(line);
   if (auto* e = std::get_if<Error>(&parsed)) return *e;
   json& j = std::get<json>(parsed);
-  const std::string type = j["type"].get_ref<const std::string&>();
+  ClientFields f;
+  for (auto& [key, value] : j.items()) {
+    if (json* slot = f.field(key)) *slot = std::move(value);
+  }
+  return f;
+}
+
+}  // namespace
+
+Decoded<ClientMessage> decode_client(std::string_view line) {
+  auto read = read_client_fields(line);
+  if (auto* e = std::get_if<Error>(&read)) return *e;
+  ClientFields& f = std::get<ClientFields>(read);
+  const std::string& type = f.type.get_ref<const std::string&>();
 
   if (type == "hello") {
-    std::string* nick = string_field(j, "nick");
-    if (nick == nullptr) return Error{std::string(err::bad_nick), "hello needs a string \"nick\""};
-    auto proto = j.find("proto");
-    if (proto == j.end() || !proto->is_number()) {
-      return Error{std::string(err::bad_message), "hello needs \"proto\": 1"};
+    if (!f.nick.is_string()) {
+      return Error{std::string(err::bad_nick), "hello needs a string \"nick\""};
     }
-    if (!proto->is_number_integer() || proto->get<std::int64_t>() != kVersion) {
+    if (!f.proto.is_number()) return Error{std::string(err::bad_message), "hello needs \"proto\": 1"};
+    if (!f.proto.is_number_integer() || f.proto.get<std::int64_t>() != kVersion) {
       return Error{std::string(err::bad_message),
-                   "unsupported protocol version " + proto->dump() + "; this server speaks 1"};
+                   "unsupported protocol version " + f.proto.dump() + "; this server speaks 1"};
     }
-    if (auto why = check_nick(*nick)) return Error{std::string(err::bad_nick), *why};
-    Hello h{std::move(*nick), kVersion, std::nullopt};
-    auto pw = j.find("password");
-    if (pw != j.end() && !pw->is_null()) {
-      if (!pw->is_string()) {
+    auto& nick = f.nick.get_ref<std::string&>();
+    if (auto why = check_nick(nick)) return Error{std::string(err::bad_nick), *why};
+    Hello h{std::move(nick), kVersion, std::nullopt};
+    if (!f.password.is_null()) {
+      if (!f.password.is_string()) {
         return Error{std::string(err::bad_password), "\"password\" must be a string"};
       }
-      h.password = pw->get<std::string>();
+      h.password = std::move(f.password.get_ref<std::string&>());
     }
     return ClientMessage{std::move(h)};
   }
   if (type == "say") {
-    std::string* text = string_field(j, "text");
-    if (text == nullptr) return Error{std::string(err::bad_text), "say needs a string \"text\""};
-    if (auto why = check_text(*text)) return Error{std::string(err::bad_text), *why};
-    return ClientMessage{Say{std::move(*text)}};
+    if (!f.text.is_string()) {
+      return Error{std::string(err::bad_text), "say needs a string \"text\""};
+    }
+    auto& text = f.text.get_ref<std::string&>();
+    if (auto why = check_text(text)) return Error{std::string(err::bad_text), *why};
+    return ClientMessage{Say{std::move(text)}};
   }
-  if (type == "ping") {
-    auto id = j.find("id");
-    return ClientMessage{Ping{id == j.end() ? json() : *id}};
-  }
+  if (type == "ping") return ClientMessage{Ping{std::move(f.id)}};
   if (type == "bye") return ClientMessage{Bye{}};
   return Error{std::string(err::unknown_type), "unknown message type \"" + type + "\""};
 }

@@ -242,3 +242,48 @@ TEST(Decode, InvalidUtf8InsideAStringIsStillBadJsonWithItsReason) {
   EXPECT_EQ(std::get<Error>(d).code, "bad_json");
   EXPECT_NE(std::get<Error>(d).message.find("UTF-8"), std::string::npos);
 }
+
+// decode_client reads most lines without building a document and falls back to one for
+// pings and nested fields; both paths must agree on every rule.
+TEST(Decode, FastAndDocumentPathsAgree) {
+  auto say_text = [](std::string_view line) {
+    auto d = decode_client(line);
+    if (auto* e = std::get_if<Error>(&d)) return "error " + e->code + ": " + e->message;
+    return "say " + std::get<Say>(std::get<ClientMessage>(d)).text;
+  };
+  EXPECT_EQ(say_text(R"({"type":"say","text":"a","extra":{"x":[1,{"y":2}]}})"), "say a");
+  EXPECT_EQ(say_text(R"({"extra":[[[]]],"text":"b","type":"say"})"), "say b");
+  EXPECT_EQ(say_text(R"({"type":"say","text":"first","text":"last"})"), "say last");
+  EXPECT_EQ(say_text(R"({"type":"say","text":["nested"]})"),
+            "error bad_text: say needs a string \"text\"");
+  EXPECT_EQ(say_text(R"({"type":"say","text":7})"), "error bad_text: say needs a string \"text\"");
+  EXPECT_EQ(say_text(R"({"type":{"nested":"say"},"text":"x"})"),
+            "error bad_message: message needs a string field \"type\"");
+  EXPECT_EQ(say_text(R"({"type":"say","type":5,"text":"x"})"),
+            "error bad_message: message needs a string field \"type\"");
+  EXPECT_EQ(say_text(R"(["type","say"])"), "error bad_message: message must be a JSON object");
+  EXPECT_EQ(say_text(R"("say")"), "error bad_message: message must be a JSON object");
+  EXPECT_EQ(say_text(R"({"type":"say","text":"x"} trailing)"),
+            "error bad_json: line is not valid JSON");
+
+  auto hello = decode_client(R"({"type":"hello","nick":"bob","proto":[1]})");
+  ASSERT_TRUE(std::holds_alternative<Error>(hello));
+  EXPECT_EQ(std::get<Error>(hello).message, "hello needs \"proto\": 1");
+  auto v2 = decode_client(R"({"type":"hello","nick":"bob","proto":1.5})");
+  ASSERT_TRUE(std::holds_alternative<Error>(v2));
+  EXPECT_EQ(std::get<Error>(v2).message, "unsupported protocol version 1.5; this server speaks 1");
+  auto pw = decode_client(R"({"type":"hello","nick":"bob","proto":1,"password":{"a":1}})");
+  ASSERT_TRUE(std::holds_alternative<Error>(pw));
+  EXPECT_EQ(std::get<Error>(pw).code, "bad_password");
+  auto ok = decode_client(R"({"type":"hello","nick":"bob","proto":1,"password":null,"x":{}})");
+  ASSERT_TRUE(std::holds_alternative<ClientMessage>(ok));
+  EXPECT_FALSE(std::get<Hello>(std::get<ClientMessage>(ok)).password.has_value());
+
+  auto ping = decode_client(R"({"type":"ping","id":{"seq":[1,2,{"k":null}]}})");
+  ASSERT_TRUE(std::holds_alternative<ClientMessage>(ping));
+  EXPECT_EQ(std::get<Ping>(std::get<ClientMessage>(ping)).id,
+            json::parse(R"({"seq":[1,2,{"k":null}]})"));
+  std::string deep_in_extra =
+      R"({"type":"say","text":"x","e":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  EXPECT_EQ(say_text(deep_in_extra), "error bad_json: JSON nested deeper than 32 levels");
+}

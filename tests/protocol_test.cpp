@@ -205,15 +205,16 @@ TEST(Encode, WelcomeSplicesHistoryInOrder) {
 
 // The hot encoders write JSON directly; they must produce exactly what nlohmann would.
 TEST(Encode, DirectEncodersMatchNlohmannByteForByte) {
-  const std::vector<std::string> strings = {"",
-                                            "plain",
-                                            "quote \" and backslash \\",
-                                            "new\nline\ttab\rcr\bbs\fff",
-                                            std::string("nul \0 and \x01\x1f", 14),
-                                            "del \x7f stays",
-                                            "€ ñ 日本 😀",
-                                            "</script> & 'single'",
-                                            std::string(300, 'x')};
+  const std::vector<std::string> strings = {
+      "",
+      "plain",
+      "quote \" and backslash \\",
+      "new\nline\ttab\rcr\bbs\fff",
+      std::string("nul \0 and \x01\x1f", sizeof "nul \0 and \x01\x1f" - 1),
+      "del \x7f stays",
+      "€ ñ 日本 😀",
+      "</script> & 'single'",
+      std::string(300, 'x')};
   for (const auto& s : strings) {
     nlohmann::ordered_json msg{
         {"type", "msg"}, {"id", 18446744073709551615ull}, {"from", s}, {"text", s}, {"ts", -5}};

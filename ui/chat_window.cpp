@@ -284,11 +284,7 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
 
 void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos, ImVec2 size) {
   const ChatModel& m = model.chat;
-  ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
-  ImGui::SetNextWindowSize(size, ImGuiCond_Always);
-  ImGui::Begin("Chat", nullptr,
-               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  BeginPanel("Chat", pos, size);
   DrawHeader(s, model, ctx);
   ImGui::Separator();
 

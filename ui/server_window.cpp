@@ -245,11 +245,7 @@ void DrawLog(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
 void DrawServerPanel(ServerPanelState& s, const UiModel& model, UiContext& ctx, ImVec2 pos,
                      ImVec2 size) {
   const ServerModel& m = model.server;
-  ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
-  ImGui::SetNextWindowSize(size, ImGuiCond_Always);
-  ImGui::Begin("Server", nullptr,
-               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  BeginPanel("Server", pos, size);
   DrawStatus(s, m, ctx);
   DrawStopDialog(s, ctx);
   ImGui::Separator();

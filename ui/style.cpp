@@ -52,6 +52,14 @@ void apply_theme(float scale) {
   s.ScaleAllSizes(scale);
 }
 
+void BeginPanel(const char* title, ImVec2 pos, ImVec2 size) {
+  ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+  ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+  ImGui::Begin(title, nullptr,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+}
+
 ImVec4 nick_colour(std::string_view nick) {
   // FNV-1a over the lowercase nick, mapped to a hue; fixed saturation/value stay readable
   // on the dark theme.

@@ -19,6 +19,10 @@ struct Fonts {
 Fonts load_fonts(float scale);
 void apply_theme(float scale);
 
+// Begins one of the window's fixed panels (chat, server): placed by the frame layout, not
+// movable, resizable or remembered in imgui.ini. Pair with ImGui::End().
+void BeginPanel(const char* title, ImVec2 pos, ImVec2 size);
+
 // A stable, readable colour per nick (same nick, same colour, on every machine).
 ImVec4 nick_colour(std::string_view nick);
 

@@ -49,6 +49,22 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
   host->add_option("--max-per-ip", o.host.max_per_ip,
                    "connections at once from one address (0: no limit)")
       ->capture_default_str();
+  host->add_option("--max-line-rate", o.host.max_line_rate,
+                   "lines per second one connection may send, whatever they are, with bursts "
+                   "of 4 seconds' worth (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  host->add_option("--max-unjoined-per-ip", o.host.max_unjoined_per_ip,
+                   "connections from one address that have not joined yet (0: no limit)")
+      ->capture_default_str();
+  host->add_option("--hello-timeout", o.host.hello_timeout,
+                   "seconds a connection has to join before it is closed (0: no limit)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  host->add_option("--max-memory-mib", o.host.max_memory_mib,
+                   "MiB of unsent output for all connections together; past it the largest "
+                   "backlogs are dropped (0: no limit)")
+      ->capture_default_str();
 
   std::string target;
   auto* join = app.add_subcommand("join", "join a room");
@@ -104,6 +120,10 @@ net::ServerConfig server_config(const HostOptions& o) {
   config.max_per_ip = o.max_per_ip;
   net::apply_dead_peer_timeout(config, o.dead_peer_timeout);
   config.max_backlog_bytes = o.max_backlog_kib * 1024;
+  config.max_line_rate = o.max_line_rate;
+  config.max_unjoined_per_ip = o.max_unjoined_per_ip;
+  config.hello_timeout = std::chrono::seconds(o.hello_timeout);
+  config.max_memory_bytes = o.max_memory_mib << 20;
   return config;
 }
 

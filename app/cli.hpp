@@ -23,6 +23,10 @@ struct HostOptions {
   std::size_t max_per_ip = 256;
   int dead_peer_timeout = 55;          // seconds until a vanished peer is dropped (keepalive)
   std::size_t max_backlog_kib = 8192;  // unread output before a connection is too_slow
+  double max_line_rate = 50;           // inbound lines per second per connection
+  std::size_t max_unjoined_per_ip = 64;
+  int hello_timeout = 60;             // seconds to say hello
+  std::size_t max_memory_mib = 1024;  // all connections' unsent output together
 };
 
 struct JoinOptions {
@@ -41,7 +45,7 @@ struct Options {
   JoinOptions join;
   std::string screenshot;  // window: write a PNG after the first frames, then go on
   bool exit_after_screenshot = false;
-  std::string test_report;  // window: write widget rectangles for UI tests
+  std::string test_report;   // window: write widget rectangles for UI tests
   std::string bench_report;  // window: frame and event-to-screen figures on SIGUSR2
 };
 

@@ -49,9 +49,14 @@ int run_headless_host(const HostOptions& options) {
     net::Event ev;
     if (!events.wait_pop(ev, std::chrono::milliseconds(500))) continue;
     do {
-      if (auto* log = std::get_if<net::ServerLog>(&ev)) {
+      if (auto* log = std::get_if<net::ServerLog>(&ev.data)) {
         std::cout << format_log(*log) << '\n';
-      } else if (std::holds_alternative<net::ServerStopped>(ev)) {
+      } else if (auto* d = std::get_if<net::EventsDropped>(&ev.data); d && d->log > 0) {
+        std::cout << format_log({net::now_ms(), net::LogLevel::warn,
+                                 std::to_string(d->log) + " log lines were dropped (stdout "
+                                                          "could not keep up)"})
+                  << '\n';
+      } else if (std::holds_alternative<net::ServerStopped>(ev.data)) {
         stopped = true;
       }
     } while (events.try_pop(ev));

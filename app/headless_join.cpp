@@ -85,6 +85,13 @@ int run_headless_join(const JoinOptions& options) {
           [&](auto& e) {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, net::ClientWelcome>) {
+              if (e.rejoined && !e.same_room) {
+                std::cout << "[" << clock_time(net::now_ms())
+                          << "] * the server restarted; messages from before may be missing\n";
+              } else if (e.rejoined && !e.welcome.history.empty()) {
+                std::cout << "[" << clock_time(net::now_ms()) << "] * " << e.welcome.history.size()
+                          << " messages sent while you were away:\n";
+              }
               for (const auto& m : e.welcome.history) std::cout << format_chat(m) << '\n';
               std::string users;
               for (const auto& u : e.welcome.users) users += (users.empty() ? "" : ", ") + u;
@@ -100,6 +107,9 @@ int run_headless_join(const JoinOptions& options) {
             } else if constexpr (std::is_same_v<T, net::ClientLeave>) {
               std::cout << "[" << clock_time(e.leave.ts) << "] * " << printable(e.leave.nick)
                         << " left (" << printable(e.leave.reason) << ")\n";
+            } else if constexpr (std::is_same_v<T, net::ClientSayFailed>) {
+              std::cerr << "lanchat: " << printable(e.error.message) << ": " << printable(e.text)
+                        << '\n';
             } else if constexpr (std::is_same_v<T, net::ClientServerError>) {
               std::cerr << "lanchat: " << printable(e.error.code) << ": "
                         << printable(e.error.message) << '\n';
@@ -120,7 +130,7 @@ int run_headless_join(const JoinOptions& options) {
               exit_code = kExitOk;
             }
           },
-          ev);
+          ev.data);
     } while (exit_code < 0 && events.try_pop(ev));
     std::cout.flush();
   }

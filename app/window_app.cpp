@@ -14,8 +14,8 @@
 #include <iostream>
 
 #include "app/frame_bench.hpp"
+#include "app/net_control.hpp"
 #include "app/screenshot.hpp"
-#include "app/session.hpp"
 #include "ui/chat_window.hpp"
 #include "ui/launcher_window.hpp"
 #include "ui/server_window.hpp"
@@ -44,7 +44,9 @@ extern "C" void on_bench_signal(int) {
 
 // GLFW's own words for why it could not start, for the message to the user.
 std::string g_init_error;
-void glfw_init_error(int, const char* text) { g_init_error = text; }
+void glfw_init_error(int, const char* text) {
+  g_init_error = text;
+}
 
 void glfw_error(int code, const char* text) {
   std::cerr << "lanchat: GLFW error " << code << ": " << text << "\n";
@@ -52,13 +54,13 @@ void glfw_error(int code, const char* text) {
 
 // Everything the window owns, in one place instead of statics.
 struct WindowApp {
-  explicit WindowApp(const Options& o) : options(o), session(events), bench(o.bench_report) {
-    session.set_server_defaults(server_config(o.host));
+  explicit WindowApp(const Options& o) : options(o), net(events), bench(o.bench_report) {
+    net.set_server_defaults(server_config(o.host));
   }
 
   const Options& options;
   net::EventQueue events;
-  Session session;
+  NetControl net;
   ui::UiModel model;
   ui::LauncherState launcher;
   ui::ChatViewState chat;
@@ -78,19 +80,31 @@ struct WindowApp {
           using T = std::decay_t<decltype(act)>;
           if constexpr (std::is_same_v<T, ui::HostRequest>) {
             model.begin_host(act);
-            session.host(act);
+            net.host(act);
             remember();
           } else if constexpr (std::is_same_v<T, ui::JoinRequest>) {
             model.begin_join(act);
-            session.join(act);
+            net.join(act);
             remember();
           } else if constexpr (std::is_same_v<T, ui::SendText>) {
-            session.say(act.text);
+            send(act.text);
+          } else if constexpr (std::is_same_v<T, ui::RetrySay>) {
+            for (const auto& p : model.chat.pending()) {
+              if (p.local_id != act.local_id) continue;
+              std::string text = p.text;
+              model.chat.dismiss(act.local_id);
+              send(std::move(text));
+              break;
+            }
+          } else if constexpr (std::is_same_v<T, ui::DismissSay>) {
+            model.chat.dismiss(act.local_id);
+          } else if constexpr (std::is_same_v<T, ui::RejoinAs>) {
+            net.rejoin_as(act.nick);
           } else if constexpr (std::is_same_v<T, ui::StopServer>) {
             model.mark_stopping();
-            session.stop_server(act.reason);
+            net.stop_server(act.reason);
           } else if constexpr (std::is_same_v<T, ui::LeaveRoom>) {
-            session.leave();
+            net.leave();
             model.back_to_launcher();
             chat = ui::ChatViewState();
             server_panel.visible.clear();
@@ -98,6 +112,15 @@ struct WindowApp {
           }
         },
         a);
+  }
+
+  // Shows the message as pending at once; the client confirms or fails it later.
+  void send(std::string text) {
+    const std::uint64_t id = model.chat.queue_say(text);
+    if (!net.say(text, id)) {
+      model.chat.apply(
+          net::ClientSayFailed{id, std::move(text), {"not_connected", "not connected"}});
+    }
   }
 
   void remember() {
@@ -115,8 +138,12 @@ struct WindowApp {
     std::chrono::steady_clock::time_point pushed;
     // Bounded per frame so a flood of events cannot freeze the window; the rest wait.
     for (int i = 0; i < 20000 && events.try_pop(e, pushed); ++i) {
-      if (std::holds_alternative<net::ClientChat>(e)) bench.on_message(pushed);
-      session.on_event(e);
+      if (!net.owns(e)) continue;  // from a server or client we already let go of
+      if (std::holds_alternative<net::ClientChat>(e.data)) bench.on_message(pushed);
+      if (auto* d = std::get_if<net::EventsDropped>(&e.data); d != nullptr && d->other > 0) {
+        net.resync();  // state changes were lost: ask for the whole state again
+      }
+      net.on_event(e);
       model.apply(e);
       any = true;
     }
@@ -297,7 +324,7 @@ int run_window(const Options& options) {
       glfwSwapBuffers(window);
       app.bench.end_frame(app.model.chat.lines().size());
     }
-    app.session.shutdown();
+    app.net.shutdown();
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::GetIO().IniFilename = nullptr;  // app.ini_file dies with app

@@ -101,8 +101,8 @@ class Server:
         a = self.args
         if self.kind == "lanchat":
             cmd = [a.lanchat, "host", "--headless", "--bind", "127.0.0.1", "--port",
-                   str(self.port), "--max-msg-rate", "0", "--max-clients", "0",
-                   "--max-per-ip", "0"]
+                   str(self.port), "--max-msg-rate", "0", "--max-line-rate", "0",
+                   "--max-clients", "0", "--max-per-ip", "0", "--max-unjoined-per-ip", "0"]
         elif self.kind == "asio":
             cmd = [a.asio, str(self.port)]
         else:

@@ -6,6 +6,8 @@
 #include <string_view>
 
 #include "net/line_framer.hpp"
+#include "net/log_text.hpp"
+#include "net/nick.hpp"
 #include "net/protocol.hpp"
 #include "net/utf8.hpp"
 
@@ -38,7 +40,10 @@ void check_line(std::string_view line) {
   }
   if (utf8::is_valid(line)) {
     (void)utf8::length(line);
-    (void)proto::nick_key(line);
+    const auto keys = nick::keys_of(line);
+    require(nick::look_alike(keys, nick::keys_of(line)));  // deterministic
+    (void)nick::reserved_lookalike(keys);
+    (void)net::escaped(line);
   }
   (void)proto::check_nick(line);
   (void)proto::check_text(line);

@@ -1,11 +1,22 @@
 #include "net/client.hpp"
 
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/write.hpp>
 
 namespace lanchat::net {
 
 using asio::ip::tcp;
+
+namespace {
+
+// Replies that refuse a `say` (and nothing else this client sends at a person's pace).
+bool refuses_a_say(const std::string& code) {
+  return code == proto::err::bad_text || code == proto::err::rate_limited || code == "muted" ||
+         code == "no_such_nick" || code == proto::err::too_long;
+}
+
+}  // namespace
 
 std::shared_ptr<Client> Client::create(asio::io_context& io, ClientConfig config,
                                        EventQueue& events) {
@@ -15,7 +26,7 @@ std::shared_ptr<Client> Client::create(asio::io_context& io, ClientConfig config
 Client::Client(asio::io_context& io, ClientConfig config, EventQueue& events)
     : io_(io),
       config_(std::move(config)),
-      events_(events),
+      events_(events, next_instance_id()),
       resolver_(io),
       socket_(io),
       connect_timer_(io),
@@ -33,7 +44,7 @@ void Client::start() {
 void Client::connect() {
   state_ = State::connecting;
   const std::uint64_t gen = ++gen_;
-  events_.push(ClientConnecting{config_.host, config_.port, attempt_});
+  events_.emit(ClientConnecting{config_.host, config_.port, attempt_});
   connect_timer_.expires_after(config_.connect_timeout);
   connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
     if (ec || gen != self->gen_ || self->state_ != State::connecting) return;
@@ -65,9 +76,14 @@ void Client::on_connected(const asio::error_code& ec, std::uint64_t gen) {
   }
   asio::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  if (config_.on_connected) {
+    const tcp::endpoint local = socket_.local_endpoint(ignored);
+    if (!ignored) config_.on_connected(local);
+  }
   state_ = State::hello_sent;
-  proto::Hello hello{config_.nick, proto::kVersion, std::nullopt};
+  proto::Hello hello{config_.nick, proto::kVersion, std::nullopt, std::nullopt};
   if (!config_.password.empty()) hello.password = config_.password;
+  if (!reclaim_.empty()) hello.reclaim = reclaim_;
   send(proto::encode(hello));
   read_more(gen);
 }
@@ -76,7 +92,7 @@ void Client::read_more(std::uint64_t gen) {
   socket_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this(), gen](
                                                        const asio::error_code& ec, std::size_t n) {
     if (gen != self->gen_ || self->state_ == State::closed || self->state_ == State::connecting ||
-        self->state_ == State::idle) {
+        self->state_ == State::idle || self->state_ == State::waiting_nick) {
       return;
     }
     if (ec) {
@@ -87,7 +103,9 @@ void Client::read_more(std::uint64_t gen) {
         std::string_view(self->read_buf_.data(), n),
         [&](std::string_view line) { return self->gen_ == gen && self->on_line(line); },
         [] { return true; });
-    if (gen == self->gen_ && self->state_ != State::closed) self->read_more(gen);
+    if (gen == self->gen_ && self->state_ != State::closed && self->state_ != State::waiting_nick) {
+      self->read_more(gen);
+    }
   });
 }
 
@@ -96,71 +114,150 @@ bool Client::on_line(std::string_view line) {
   if (auto* e = std::get_if<proto::Error>(&decoded)) {
     // A newer server may send types we do not know: skip them quietly.
     if (e->code != proto::err::unknown_type) {
-      events_.push(
+      events_.emit(
           ClientServerError{{"bad_message", "unreadable line from server: " + e->message}});
     }
     return true;
   }
+  const std::uint64_t gen = gen_;
   handle(std::get<proto::ServerMessage>(decoded));
-  return state_ != State::closed;
+  return gen == gen_ && state_ != State::closed && state_ != State::waiting_nick;
+}
+
+void Client::on_welcome(proto::Welcome& w) {
+  state_ = State::joined;
+  const bool rejoined = ever_joined_;
+  ever_joined_ = true;
+  attempt_ = 0;
+  config_.nick = w.nick;
+  reclaim_ = w.reclaim;
+  users_ = w.users;
+  const bool same_room = rejoined && !room_id_.empty() && w.room_id == room_id_;
+  // History continues where we left off only within one room_id: after a restart that
+  // lost the room's history, ids start over and everything in the welcome is new.
+  if (same_room) {
+    std::erase_if(w.history, [&](const proto::ChatMsg& m) { return m.id <= last_id_; });
+  }
+  std::vector<std::uint64_t> confirmed;
+  for (const auto& m : w.history) {
+    last_id_ = std::max(last_id_, m.id);
+    // Our own lines we never saw echoed: they reached the room before the link dropped.
+    if (same_room && m.from == config_.nick && !unconfirmed_.empty()) {
+      confirmed.push_back(unconfirmed_.front().local_id);
+      unconfirmed_.pop_front();
+    }
+  }
+  room_id_ = w.room_id;
+  // What was written but never reached the room goes out again, before anything newer.
+  while (!unconfirmed_.empty()) {
+    pending_.push_front(std::move(unconfirmed_.back()));
+    unconfirmed_.pop_back();
+  }
+  events_.emit(ClientWelcome{std::move(w), rejoined, same_room, std::move(confirmed)});
+  schedule_ping(gen_);
+  send_pending_and_maybe_bye();
+}
+
+void Client::on_refused(proto::Error& e) {
+  close_socket();
+  ++gen_;
+  out_.clear();
+  writing_ = false;
+  framer_ = LineFramer(proto::kMaxServerLineBytes);
+  if (ever_joined_ && config_.reconnect && !quit_requested_ && e.code == proto::err::server_full) {
+    lost("the server is full");  // a place may free up: keep trying, with backoff
+    return;
+  }
+  // Anything else needs a person: another nick (someone took ours while we were away) or
+  // another password. Unsent messages wait for rejoin_as().
+  state_ = State::waiting_nick;
+  if (quit_requested_) {
+    fail_unsent("not sent: " + e.message);
+    finish_closed();
+    return;
+  }
+  events_.emit(ClientRejected{std::move(e), ever_joined_, config_.nick});
 }
 
 void Client::handle(proto::ServerMessage& msg) {
   if (auto* w = std::get_if<proto::Welcome>(&msg)) {
-    state_ = State::joined;
-    const bool rejoined = ever_joined_;
-    ever_joined_ = true;
-    attempt_ = 0;
-    config_.nick = w->nick;
-    events_.push(ClientWelcome{std::move(*w), rejoined});
-    schedule_ping(gen_);
-    send_pending_and_maybe_bye();
+    on_welcome(*w);
   } else if (auto* m = std::get_if<proto::ChatMsg>(&msg)) {
-    events_.push(ClientChat{std::move(*m)});
+    last_id_ = std::max(last_id_, m->id);
+    std::uint64_t local_id = 0;
+    if (m->from == config_.nick && !unconfirmed_.empty()) {
+      local_id = unconfirmed_.front().local_id;
+      unconfirmed_.pop_front();
+    }
+    events_.emit(ClientChat{std::move(*m), local_id});
   } else if (auto* j = std::get_if<proto::Join>(&msg)) {
-    events_.push(ClientJoin{std::move(*j)});
+    if (std::find(users_.begin(), users_.end(), j->nick) == users_.end()) users_.push_back(j->nick);
+    events_.emit(ClientJoin{std::move(*j)});
   } else if (auto* l = std::get_if<proto::Leave>(&msg)) {
-    events_.push(ClientLeave{std::move(*l)});
+    std::erase(users_, l->nick);
+    events_.emit(ClientLeave{std::move(*l)});
   } else if (auto* p = std::get_if<proto::Pong>(&msg)) {
     if (p->id.is_number_unsigned() && p->id.get<std::uint64_t>() == ping_outstanding_ &&
         ping_outstanding_ != 0) {
       ping_outstanding_ = 0;
       const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now() - ping_sent_at_);
-      events_.push(ClientRtt{rtt});
+      events_.emit(ClientRtt{rtt});
     }
   } else if (auto* e = std::get_if<proto::Error>(&msg)) {
     if (state_ == State::hello_sent) {
-      if (ever_joined_ && e->code == proto::err::nick_taken && config_.reconnect) {
-        // Our previous connection may not have timed out on the server yet: try again.
-        close_socket();
-        lost("nick still held by the old connection");
-        return;
-      }
-      close_socket();
-      state_ = State::closed;
-      events_.push(ClientRejected{std::move(*e)});
+      on_refused(*e);
       return;
     }
-    events_.push(ClientServerError{std::move(*e)});
+    if (refuses_a_say(e->code) && !unconfirmed_.empty()) {
+      Outgoing o = std::move(unconfirmed_.front());
+      unconfirmed_.pop_front();
+      events_.emit(ClientSayFailed{o.local_id, std::move(o.text), std::move(*e)});
+      return;
+    }
+    events_.emit(ClientServerError{std::move(*e)});
   } else if (auto* s = std::get_if<proto::Shutdown>(&msg)) {
     close_socket();
     state_ = State::closed;
-    events_.push(ClientShutdown{std::move(s->reason)});
+    ++gen_;
+    fail_unsent("not sent: the server shut down");
+    events_.emit(ClientShutdown{std::move(s->reason)});
   }
 }
 
-void Client::say(std::string text) {
-  if (state_ == State::closed || quit_requested_) return;
+void Client::say(std::string text, std::uint64_t local_id) {
+  if (state_ == State::closed || quit_requested_) {
+    events_.emit(ClientSayFailed{
+        local_id, std::move(text), {"not_connected", "not sent: the connection has ended"}});
+    return;
+  }
   if (auto why = proto::check_text(text)) {
-    events_.push(ClientServerError{{std::string(proto::err::bad_text), *why}});
+    events_.emit(
+        ClientSayFailed{local_id, std::move(text), {std::string(proto::err::bad_text), *why}});
+    return;
+  }
+  if (pending_.size() + unconfirmed_.size() >= kMaxUnsent) {
+    events_.emit(ClientSayFailed{
+        local_id,
+        std::move(text),
+        {"not_connected", "not sent: " + std::to_string(kMaxUnsent) + " messages already wait"}});
     return;
   }
   if (state_ != State::joined) {
-    pending_says_.push_back(std::move(text));
+    pending_.push_back({local_id, std::move(text)});
     return;
   }
-  send(proto::encode(proto::Say{std::move(text)}));
+  send(proto::encode(proto::Say{text}));
+  unconfirmed_.push_back({local_id, std::move(text)});
+}
+
+void Client::rejoin_as(std::string nick) {
+  if (state_ != State::waiting_nick) return;
+  if (config_.nick != nick) reclaim_.clear();  // the secret belongs to the old nick
+  config_.nick = std::move(nick);
+  socket_ = tcp::socket(io_);
+  attempt_ = 0;
+  connect();
 }
 
 void Client::quit() {
@@ -168,9 +265,11 @@ void Client::quit() {
   quit_requested_ = true;
   if (state_ == State::joined) {
     send_pending_and_maybe_bye();
-  } else if (state_ == State::idle) {
-    // Not started, or waiting to reconnect: there is no connection to say bye on.
+  } else if (state_ == State::idle || state_ == State::waiting_nick) {
+    // Not started, waiting to reconnect or for a new nick: there is no connection to say
+    // bye on.
     retry_timer_.cancel();
+    fail_unsent("not sent: you left before the connection was back");
     finish_closed();
   }
   // Connecting: the bye follows the welcome, so a script still learns (from the exit
@@ -178,8 +277,12 @@ void Client::quit() {
 }
 
 void Client::send_pending_and_maybe_bye() {
-  for (auto& t : pending_says_) send(proto::encode(proto::Say{std::move(t)}));
-  pending_says_.clear();
+  while (!pending_.empty()) {
+    Outgoing o = std::move(pending_.front());
+    pending_.pop_front();
+    send(proto::encode(proto::Say{o.text}));
+    unconfirmed_.push_back(std::move(o));
+  }
   if (quit_requested_ && !bye_sent_) {
     bye_sent_ = true;
     send(proto::encode(proto::Bye{}));
@@ -193,6 +296,15 @@ void Client::send_pending_and_maybe_bye() {
   }
 }
 
+void Client::fail_unsent(const std::string& why) {
+  for (auto* q : {&unconfirmed_, &pending_}) {
+    for (auto& o : *q) {
+      events_.emit(ClientSayFailed{o.local_id, std::move(o.text), {"not_connected", why}});
+    }
+    q->clear();
+  }
+}
+
 void Client::stop() {
   state_ = State::closed;
   ++gen_;
@@ -201,6 +313,10 @@ void Client::stop() {
   retry_timer_.cancel();
   quit_timer_.cancel();
   close_socket();
+}
+
+void Client::emit_snapshot() {
+  events_.emit(ClientSnapshot{users_});
 }
 
 void Client::send(std::string line) {
@@ -259,7 +375,8 @@ void Client::finish_closed() {
   state_ = State::closed;
   ++gen_;
   quit_timer_.cancel();
-  events_.push(ClientClosed{});
+  fail_unsent("not sent: the connection closed first");
+  events_.emit(ClientClosed{});
 }
 
 void Client::lost(const std::string& why) {
@@ -284,7 +401,7 @@ void Client::lost(const std::string& why) {
         config_.max_backoff, std::chrono::milliseconds(500) * (1 << std::min(attempt_, 5)));
     ++attempt_;
     state_ = State::idle;
-    events_.push(ClientDisconnected{std::move(text), was_joined, backoff});
+    events_.emit(ClientDisconnected{std::move(text), was_joined, backoff});
     retry_timer_.expires_after(backoff);
     retry_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
       if (!ec && self->state_ == State::idle) {
@@ -295,7 +412,8 @@ void Client::lost(const std::string& why) {
     return;
   }
   state_ = State::closed;
-  events_.push(ClientDisconnected{std::move(text), was_joined, std::chrono::milliseconds(0)});
+  fail_unsent("not sent: " + text);
+  events_.emit(ClientDisconnected{std::move(text), was_joined, std::chrono::milliseconds(0)});
 }
 
 }  // namespace lanchat::net

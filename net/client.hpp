@@ -2,12 +2,17 @@
 // A chat client on the net thread: connects, says hello, turns server lines into Events,
 // pings for RTT and dead-server detection, and (optionally) reconnects after a lost
 // connection. Every public method must run on the net thread (post to it).
+//
+// Nothing typed is lost silently: a message is held until the link is up, kept after it
+// is written until the server's echo confirms it, sent again after a reconnect if the
+// room did not get it, and reported (ClientSayFailed) if it can never be delivered.
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,27 +32,42 @@ struct ClientConfig {
   std::chrono::milliseconds ping_timeout{15000};  // no pong for this long: connection lost
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds max_backoff{10000};
+  // Called on the net thread with the local endpoint of each new connection, before hello
+  // is sent (the host's window tells its own server which connection is its own).
+  std::function<void(const asio::ip::tcp::endpoint&)> on_connected;
 };
 
 class Client : public std::enable_shared_from_this<Client> {
  public:
+  // Messages not yet confirmed by the server beyond this many are refused at once.
+  static constexpr std::size_t kMaxUnsent = 1000;
+
   static std::shared_ptr<Client> create(asio::io_context& io, ClientConfig config,
                                         EventQueue& events);
 
   void start();
-  // Sends a message; before the welcome (or while reconnecting) it is held and sent once
-  // joined, so nothing typed is lost. Invalid text is refused with ClientServerError.
-  void say(std::string text);
+  // Sends a message. local_id names it in the events about it (ClientChat::local_id,
+  // ClientSayFailed); 0 if the caller does not care.
+  void say(std::string text, std::uint64_t local_id = 0);
+  // After ClientRejected: join again under another nick (messages still held go out).
+  void rejoin_as(std::string nick);
   // Says bye once everything queued is sent, then closes; ends with ClientClosed.
   void quit();
   // Closes at once without further events.
   void stop();
+  // Emits a ClientSnapshot of the users (after the event queue overflowed).
+  void emit_snapshot();
 
+  InstanceId id() const { return events_.id(); }
   bool joined() const { return state_ == State::joined; }
   const ClientConfig& config() const { return config_; }
 
  private:
-  enum class State { idle, connecting, hello_sent, joined, closed };
+  enum class State { idle, connecting, hello_sent, joined, waiting_nick, closed };
+  struct Outgoing {
+    std::uint64_t local_id = 0;
+    std::string text;
+  };
 
   Client(asio::io_context& io, ClientConfig config, EventQueue& events);
   void connect();
@@ -55,6 +75,8 @@ class Client : public std::enable_shared_from_this<Client> {
   void read_more(std::uint64_t gen);
   bool on_line(std::string_view line);
   void handle(proto::ServerMessage& msg);
+  void on_welcome(proto::Welcome& w);
+  void on_refused(proto::Error& e);
   void send(std::string line);
   void write_next(std::uint64_t gen);
   void lost(const std::string& why);
@@ -62,10 +84,11 @@ class Client : public std::enable_shared_from_this<Client> {
   void finish_closed();
   void schedule_ping(std::uint64_t gen);
   void send_pending_and_maybe_bye();
+  void fail_unsent(const std::string& why);
 
   asio::io_context& io_;
   ClientConfig config_;
-  EventQueue& events_;
+  EventSink events_;
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer connect_timer_;
@@ -75,7 +98,9 @@ class Client : public std::enable_shared_from_this<Client> {
   LineFramer framer_;
   std::vector<char> read_buf_;
   std::deque<std::string> out_;
-  std::vector<std::string> pending_says_;
+  std::deque<Outgoing> pending_;      // not sent yet (no link, or not joined yet)
+  std::deque<Outgoing> unconfirmed_;  // sent, waiting for the server's echo
+  std::vector<std::string> users_;
   State state_ = State::idle;
   std::uint64_t gen_ = 0;  // connection generation: handlers of an old socket ignore themselves
   bool writing_ = false;
@@ -83,6 +108,10 @@ class Client : public std::enable_shared_from_this<Client> {
   bool quit_requested_ = false;
   bool bye_sent_ = false;
   int attempt_ = 0;
+  // What lets a reconnect continue where the last connection left off.
+  std::string room_id_;
+  std::uint64_t last_id_ = 0;  // highest message id seen in room_id_
+  std::string reclaim_;        // from the last welcome: takes our nick back from a ghost
   std::uint64_t next_ping_id_ = 0;
   std::uint64_t ping_outstanding_ = 0;  // id of the unanswered ping, 0 if none
   std::chrono::steady_clock::time_point ping_sent_at_;

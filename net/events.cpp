@@ -1,6 +1,13 @@
 #include "net/events.hpp"
 
+#include <atomic>
+
 namespace lanchat::net {
+
+InstanceId next_instance_id() {
+  static std::atomic<InstanceId> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 const char* to_string(LogLevel level) {
   switch (level) {

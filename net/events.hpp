@@ -5,10 +5,17 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "net/protocol.hpp"
 
 namespace lanchat::net {
+
+// Names one Server or Client object for its whole life. Every event carries the id of the
+// instance that emitted it, so the owner can ignore what a server or client it has already
+// let go of says while it winds down (its ServerStopped must not reset a newer server).
+using InstanceId = std::uint64_t;
+InstanceId next_instance_id();
 
 enum class LogLevel : std::uint8_t { debug, info, warn, error };
 const char* to_string(LogLevel level);
@@ -17,7 +24,7 @@ const char* to_string(LogLevel level);
 struct ServerLog {
   std::int64_t ts = 0;  // ms since epoch
   LogLevel level = LogLevel::info;
-  std::string text;
+  std::string text;  // every client-supplied string in it is already escaped
 };
 struct ServerListening {
   std::string address;
@@ -39,11 +46,24 @@ struct PeerJoined {
   std::uint64_t conn = 0;
   std::string nick;
   std::int64_t ts = 0;
+  bool host = false;  // the host's own client, which moderation never targets
 };
 struct PeerClosed {
   std::uint64_t conn = 0;
   std::string reason;  // a leave reason, or "disconnect" for one that never joined
   std::int64_t ts = 0;
+};
+// The whole connections table at once: sent after the queue overflowed and dropped
+// some of the events above, so the panel is right again.
+struct ServerSnapshot {
+  struct Peer {
+    std::uint64_t conn = 0;
+    std::string address;
+    std::string nick;  // empty: not joined
+    std::int64_t since = 0;
+    bool host = false;
+  };
+  std::vector<Peer> peers;
 };
 
 // ---- client side: the chat view ----
@@ -53,11 +73,20 @@ struct ClientConnecting {
   int attempt = 0;  // 0 = first try, then reconnect attempts
 };
 struct ClientWelcome {
-  proto::Welcome welcome;
-  bool rejoined = false;  // true after an automatic reconnect
+  proto::Welcome welcome;  // history holds only what this client has not shown yet
+  bool rejoined = false;   // true after an automatic reconnect
+  // After a rejoin: the room's id is the one we knew, so history continues where it left
+  // off; false means the server restarted without its history (ids start over).
+  bool same_room = false;
+  // Messages this client sent before the link dropped whose echo it never saw, found in
+  // the history: they did reach the room (their lines are in `history`), by local id.
+  std::vector<std::uint64_t> confirmed{};
 };
 struct ClientChat {
   proto::ChatMsg msg;
+  // Non-zero when this is the server's echo of a message this client sent: the id the
+  // front end gave it in say(), so a pending line can become the real one.
+  std::uint64_t local_id = 0;
 };
 struct ClientJoin {
   proto::Join join;
@@ -69,9 +98,19 @@ struct ClientLeave {
 struct ClientServerError {
   proto::Error error;
 };
-// hello refused (nick_taken, bad_nick, bad_password, server_full): the client closed.
+// A message the user sent that will not be delivered: refused by the server (the error
+// says why) or given up because the connection ended.
+struct ClientSayFailed {
+  std::uint64_t local_id = 0;
+  std::string text;
+  proto::Error error;
+};
+// hello refused (nick_taken, bad_nick, bad_password, server_full). The client keeps its
+// unsent messages and waits: rejoin_as() tries again with another nick.
 struct ClientRejected {
   proto::Error error;
+  bool was_joined = false;  // refused while reconnecting (the nick was taken meanwhile)
+  std::string nick{};       // the nick that was asked for
 };
 struct ClientRtt {
   std::chrono::microseconds rtt{0};
@@ -87,11 +126,37 @@ struct ClientDisconnected {
 };
 // The client finished on request (bye sent and acknowledged by close).
 struct ClientClosed {};
+// Who is in the room, all at once (after the queue overflowed; see ServerSnapshot).
+struct ClientSnapshot {
+  std::vector<std::string> users;
+};
 
-using Event = std::variant<ServerLog, ServerListening, ServerFailed, ServerStopped, PeerConnected,
-                           PeerJoined, PeerClosed, ClientConnecting, ClientWelcome, ClientChat,
-                           ClientJoin, ClientLeave, ClientServerError, ClientRejected, ClientRtt,
-                           ClientShutdown, ClientDisconnected, ClientClosed>;
+// Made by the consumer's queue, not by the network: events it had to drop because the
+// consumer fell too far behind (see EventQueue).
+struct EventsDropped {
+  std::uint64_t chat = 0;   // chat messages not shown
+  std::uint64_t log = 0;    // server log lines
+  std::uint64_t other = 0;  // state changes (followed by a snapshot)
+};
+
+using EventData =
+    std::variant<ServerLog, ServerListening, ServerFailed, ServerStopped, PeerConnected, PeerJoined,
+                 PeerClosed, ServerSnapshot, ClientConnecting, ClientWelcome, ClientChat,
+                 ClientJoin, ClientLeave, ClientServerError, ClientSayFailed, ClientRejected,
+                 ClientRtt, ClientShutdown, ClientDisconnected, ClientClosed, ClientSnapshot,
+                 EventsDropped>;
+
+struct Event {
+  Event() = default;
+  // Implicit, so a payload can be passed where an event is expected (tests, models).
+  template <class T>
+  requires std::is_constructible_v<EventData, T&&> Event(
+      T&& payload, InstanceId from = 0)  // NOLINT(google-explicit-constructor)
+      : source(from), data(std::forward<T>(payload)) {}
+
+  InstanceId source = 0;
+  EventData data;
+};
 
 std::int64_t now_ms();
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "net/log_text.hpp"
+#include "net/nick.hpp"
 #include "net/utf8.hpp"
 
 namespace lanchat::proto {
@@ -88,16 +90,7 @@ std::optional<Int> int_field(const json& j, const char* key) {
 
 }  // namespace
 
-bool is_reserved_nick(std::string_view nick) {
-  const std::string k = nick_key(nick);
-  return k == "server" || k == "admin" || k == "system";
-}
-
-std::string nick_key(std::string_view nick) {
-  return utf8::fold(nick);
-}
-
-std::optional<std::string> check_nick(std::string_view nick) {
+std::optional<std::string> check_nick_form(std::string_view nick) {
   if (!utf8::is_valid(nick)) return "nick is not valid UTF-8";
   const std::size_t n = utf8::length(nick);
   if (n == 0) return "nick is empty";
@@ -111,7 +104,15 @@ std::optional<std::string> check_nick(std::string_view nick) {
     if (utf8::is_control(c)) return "nick must not contain control characters";
     if (utf8::is_invisible(c)) return "nick must not contain invisible characters";
   }
-  if (is_reserved_nick(nick)) return "nick \"" + std::string(nick) + "\" is reserved";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_nick(std::string_view nick) {
+  if (auto why = check_nick_form(nick)) return why;
+  if (auto r = lanchat::nick::reserved_lookalike(lanchat::nick::keys_of(nick))) {
+    return "nick \"" + std::string(nick) + "\" looks like the reserved name \"" + std::string(*r) +
+           "\"";
+  }
   return std::nullopt;
 }
 
@@ -160,23 +161,23 @@ namespace {
 
 // The top-level fields a client message can have, each as its JSON value (null if absent).
 struct ClientFields {
-  json type, nick, proto, password, text, id;
+  json type, nick, proto, password, reclaim, text, id;
   json* field(std::string_view key) {
     if (key == "type") return &type;
     if (key == "nick") return &nick;
     if (key == "proto") return &proto;
     if (key == "password") return &password;
+    if (key == "reclaim") return &reclaim;
     if (key == "text") return &text;
     if (key == "id") return &id;
     return nullptr;
   }
 };
 
-// Reads a client line with nlohmann's SAX parser, keeping only the top-level scalars of
-// ClientFields: no document is built and strings are moved out of the lexer, which is most
-// of what decoding a `say` used to cost. Nesting is counted as it goes. A line whose known
-// fields are not all scalars (or a ping, whose id may be anything) is left to the document
-// parser so that both paths say exactly the same things.
+// Reads a client line in one pass with nlohmann's SAX parser, keeping only the top-level
+// fields of ClientFields: no document is built for the rest, strings are moved out of the
+// lexer, and nesting is counted as it goes. A known field whose value is an array or
+// object (a ping's id) is built in place, so no line is ever parsed twice.
 class FieldReader {
  public:
   using number_integer_t = json::number_integer_t;
@@ -187,22 +188,25 @@ class FieldReader {
 
   ClientFields fields;
   bool top_is_object = false;
-  bool nested_field = false;
   bool too_deep = false;
 
-  bool null() { return scalar(json()); }
-  bool boolean(bool v) { return scalar(json(v)); }
-  bool number_integer(number_integer_t v) { return scalar(json(v)); }
-  bool number_unsigned(number_unsigned_t v) { return scalar(json(v)); }
-  bool number_float(number_float_t v, const string_t&) { return scalar(json(v)); }
-  bool string(string_t& v) { return scalar(json(std::move(v))); }
-  bool binary(binary_t&) { return scalar(json()); }  // not produced by JSON text
-  bool start_object(std::size_t) { return open(true); }
-  bool start_array(std::size_t) { return open(false); }
+  bool null() { return value(json()); }
+  bool boolean(bool v) { return value(json(v)); }
+  bool number_integer(number_integer_t v) { return value(json(v)); }
+  bool number_unsigned(number_unsigned_t v) { return value(json(v)); }
+  bool number_float(number_float_t v, const string_t&) { return value(json(v)); }
+  bool string(string_t& v) { return value(json(std::move(v))); }
+  bool binary(binary_t&) { return value(json()); }  // not produced by JSON text
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool start_array(std::size_t) { return open(json::array()); }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
   bool key(string_t& k) {
-    if (depth_ == 1) current_ = fields.field(k);
+    if (depth_ == 1) {
+      current_ = fields.field(k);
+    } else if (!building_.empty()) {
+      key_ = std::move(k);
+    }
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
@@ -210,9 +214,34 @@ class FieldReader {
   }
 
  private:
-  bool open(bool object) {
-    if (depth_ == 0) top_is_object = object;
-    if (depth_ == 1 && current_ != nullptr) nested_field = true;
+  // Where a value goes: into the container being built, or a top-level field's slot.
+  json* place(json v) {
+    if (!building_.empty()) {
+      json& parent = *building_.back();
+      if (parent.is_array()) {
+        parent.push_back(std::move(v));
+        return &parent.back();
+      }
+      json& slot = parent[key_];  // the last duplicate key wins, as in a document
+      slot = std::move(v);
+      return &slot;
+    }
+    if (depth_ == 1 && current_ != nullptr) {
+      *current_ = std::move(v);  // the last one wins
+      return current_;
+    }
+    return nullptr;
+  }
+  bool value(json v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(json container) {
+    if (depth_ == 0) {
+      top_is_object = container.is_object();
+    } else if (json* built = place(std::move(container))) {
+      building_.push_back(built);
+    }
     if (++depth_ > kMaxJsonDepth) {
       too_deep = true;
       return false;
@@ -221,14 +250,13 @@ class FieldReader {
   }
   bool close() {
     --depth_;
-    return true;
-  }
-  bool scalar(json v) {
-    if (depth_ == 1 && current_ != nullptr) *current_ = std::move(v);  // the last one wins
+    if (!building_.empty()) building_.pop_back();
     return true;
   }
   int depth_ = 0;
   json* current_ = nullptr;
+  std::vector<json*> building_;  // containers of a known field's value, innermost last
+  std::string key_;
 };
 
 std::variant<ClientFields, Error> read_client_fields(std::string_view line) {
@@ -243,15 +271,16 @@ std::variant<ClientFields, Error> read_client_fields(std::string_view line) {
   if (!reader.fields.type.is_string()) {
     return Error{std::string(err::bad_message), "message needs a string field \"type\""};
   }
-  if (!reader.nested_field && reader.fields.type != "ping") return std::move(reader.fields);
-  auto parsed = parse_object(line);
-  if (auto* e = std::get_if<Error>(&parsed)) return *e;
-  json& j = std::get<json>(parsed);
-  ClientFields f;
-  for (auto& [key, value] : j.items()) {
-    if (json* slot = f.field(key)) *slot = std::move(value);
-  }
-  return f;
+  return std::move(reader.fields);
+}
+
+// An optional string field that the server issued itself (room_id, reclaim): anything
+// else there is ignored rather than refused, like an unknown field.
+std::optional<std::string> token_field(json& v) {
+  if (!v.is_string()) return std::nullopt;
+  auto& s = v.get_ref<std::string&>();
+  if (s.empty() || s.size() > kMaxTokenBytes) return std::nullopt;
+  return std::move(s);
 }
 
 }  // namespace
@@ -266,14 +295,15 @@ Decoded<ClientMessage> decode_client(std::string_view line) {
     if (!f.nick.is_string()) {
       return Error{std::string(err::bad_nick), "hello needs a string \"nick\""};
     }
-    if (!f.proto.is_number()) return Error{std::string(err::bad_message), "hello needs \"proto\": 1"};
+    if (!f.proto.is_number())
+      return Error{std::string(err::bad_message), "hello needs \"proto\": 1"};
     if (!f.proto.is_number_integer() || f.proto.get<std::int64_t>() != kVersion) {
       return Error{std::string(err::bad_message),
                    "unsupported protocol version " + f.proto.dump() + "; this server speaks 1"};
     }
     auto& nick = f.nick.get_ref<std::string&>();
-    if (auto why = check_nick(nick)) return Error{std::string(err::bad_nick), *why};
-    Hello h{std::move(nick), kVersion, std::nullopt};
+    if (auto why = check_nick_form(nick)) return Error{std::string(err::bad_nick), *why};
+    Hello h{std::move(nick), kVersion, std::nullopt, token_field(f.reclaim)};
     if (!f.password.is_null()) {
       if (!f.password.is_string()) {
         return Error{std::string(err::bad_password), "\"password\" must be a string"};
@@ -290,9 +320,20 @@ Decoded<ClientMessage> decode_client(std::string_view line) {
     if (auto why = check_text(text)) return Error{std::string(err::bad_text), *why};
     return ClientMessage{Say{std::move(text)}};
   }
-  if (type == "ping") return ClientMessage{Ping{std::move(f.id)}};
+  if (type == "ping") {
+    // The id is echoed back: a huge one would make the server amplify the client's bytes.
+    if (f.id.is_string() ? f.id.get_ref<const std::string&>().size() > kMaxPingIdBytes
+                         : !f.id.is_primitive() && f.id.dump().size() > kMaxPingIdBytes) {
+      return Error{std::string(err::bad_message),
+                   "ping id is longer than " + std::to_string(kMaxPingIdBytes) + " bytes"};
+    }
+    return ClientMessage{Ping{std::move(f.id)}};
+  }
   if (type == "bye") return ClientMessage{Bye{}};
-  return Error{std::string(err::unknown_type), "unknown message type \"" + type + "\""};
+  // The type is the client's own text: escaped and cut, it can neither forge a log line
+  // nor make the reply longer than a few dozen bytes.
+  return Error{std::string(err::unknown_type),
+               "unknown message type " + lanchat::net::quoted(type, 32)};
 }
 
 namespace {
@@ -352,6 +393,8 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
         if (auto m = chat_msg_of(v)) w.history.push_back(std::move(*m));
       }
     }
+    if (const std::string* r = string_field(j, "room_id")) w.room_id = *r;
+    if (const std::string* r = string_field(j, "reclaim")) w.reclaim = *r;
     return ServerMessage{std::move(w)};
   }
   if (type == "pong") {
@@ -368,12 +411,14 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     const std::string* why = string_field(j, "reason");
     return ServerMessage{Shutdown{why ? *why : std::string()}};
   }
-  return Error{std::string(err::unknown_type), "unknown message type \"" + type + "\""};
+  return Error{std::string(err::unknown_type),
+               "unknown message type " + lanchat::net::quoted(type, 32)};
 }
 
 std::string encode(const Hello& m) {
   ojson j{{"type", "hello"}, {"nick", m.nick}, {"proto", m.proto}};
   if (m.password) j["password"] = *m.password;
+  if (m.reclaim) j["reclaim"] = *m.reclaim;
   return line_of(j);
 }
 std::string encode(const Say& m) {
@@ -494,25 +539,28 @@ std::string encode(const Welcome& m) {
   std::vector<std::string_view> views;
   views.reserve(lines.size());
   for (const auto& l : lines) views.push_back(l);
-  return encode_welcome(m.nick, m.server, m.users, views);
+  return encode_welcome({m.nick, m.server, m.room_id, m.reclaim}, encode_users(m.users), views);
 }
 
-std::string encode_welcome(std::string_view nick, std::string_view server,
-                           const std::vector<std::string>& users,
-                           const std::vector<std::string_view>& history_lines) {
-  return encode_welcome(nick, server, encode_users(users), history_lines);
-}
-
-std::string encode_welcome(std::string_view nick, std::string_view server,
-                           std::string_view users_array,
+std::string encode_welcome(const WelcomeHead& head, std::string_view users_array,
                            const std::vector<std::string_view>& history_lines) {
   std::string s = R"({"type":"welcome","nick":)";
-  s.reserve(s.size() + users_array.size() + 64 * (history_lines.size() + 1));
-  append_json_string(s, nick);
+  std::size_t history_bytes = 0;
+  for (std::string_view h : history_lines) history_bytes += h.size();
+  s.reserve(s.size() + users_array.size() + history_bytes + 160);
+  append_json_string(s, head.nick);
   s += R"(,"server":)";
-  append_json_string(s, server);
+  append_json_string(s, head.server);
   s += R"(,"proto":)";
   append_int(s, kVersion);
+  if (!head.room_id.empty()) {
+    s += R"(,"room_id":)";
+    append_json_string(s, head.room_id);
+  }
+  if (!head.reclaim.empty()) {
+    s += R"(,"reclaim":)";
+    append_json_string(s, head.reclaim);
+  }
   s += R"(,"users":)";
   s += users_array;
   s += ",\"history\":[";

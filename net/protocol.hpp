@@ -22,6 +22,10 @@ inline constexpr std::size_t kMaxServerLineBytes = 16 * 1024 * 1024;
 inline constexpr std::size_t kMaxNickCodePoints = 24;
 inline constexpr std::size_t kMaxTextCodePoints = 4000;
 inline constexpr std::size_t kHistorySize = 100;
+// A ping id is echoed back; one that encodes to more than this is refused (bad_message).
+inline constexpr std::size_t kMaxPingIdBytes = 1024;
+// Longest room_id / reclaim value a server reads (both are opaque strings it issued).
+inline constexpr std::size_t kMaxTokenBytes = 64;
 // Deeper JSON is refused (bad_json) so that echoing a ping id can never recurse deeply.
 inline constexpr int kMaxJsonDepth = 32;
 
@@ -39,6 +43,7 @@ inline constexpr std::string_view too_long = "too_long";
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view server_full = "server_full";
 inline constexpr std::string_view bad_password = "bad_password";
+inline constexpr std::string_view hello_timeout = "hello_timeout";
 }  // namespace err
 
 // Leave reasons, as sent on the wire.
@@ -55,6 +60,9 @@ struct Hello {
   std::string nick;
   int proto = kVersion;
   std::optional<std::string> password;
+  // The secret a previous welcome gave this nick: a connection still holding the nick
+  // (the server has not noticed it died yet) is replaced instead of refused.
+  std::optional<std::string> reclaim = std::nullopt;
 };
 struct Say {
   std::string text;
@@ -78,6 +86,9 @@ struct Welcome {
   int proto = kVersion;
   std::vector<std::string> users;
   std::vector<ChatMsg> history;
+  // Message ids are comparable exactly as long as this stays the same.
+  std::string room_id{};
+  std::string reclaim{};  // see Hello::reclaim; empty if the server gave none
 };
 struct Join {
   std::string nick;
@@ -111,11 +122,11 @@ Decoded<ServerMessage> decode_server(std::string_view line);
 
 // Field rules, shared by the decoder, the server and the clients' own input checks.
 // Each returns the human-readable reason the value is refused, or nothing if it is fine.
+// check_nick_form: length and characters only; check_nick also refuses nicks that look
+// like a reserved name (see net/nick.hpp), which the server checks where it compares.
+std::optional<std::string> check_nick_form(std::string_view nick);
 std::optional<std::string> check_nick(std::string_view nick);
 std::optional<std::string> check_text(std::string_view text);
-bool is_reserved_nick(std::string_view nick);
-// The key under which nicks are compared for uniqueness.
-std::string nick_key(std::string_view nick);
 
 // ---- encoders: each returns one complete line, "\n" included ----
 std::string encode(const Hello& m);
@@ -129,15 +140,17 @@ std::string encode(const Pong& m);
 std::string encode(const Error& m);
 std::string encode(const Shutdown& m);
 std::string encode(const Welcome& m);
-// The server keeps history as already-encoded msg lines; this splices them into a
-// welcome without decoding them again.
-std::string encode_welcome(std::string_view nick, std::string_view server,
-                           const std::vector<std::string>& users,
-                           const std::vector<std::string_view>& history_lines);
-// The same with the users array already encoded (see encode_users): the server keeps it
-// up to date as people join, so a welcome in a room of thousands costs one copy.
-std::string encode_welcome(std::string_view nick, std::string_view server,
-                           std::string_view users_array,
+// The scalar fields of a welcome, for encode_welcome.
+struct WelcomeHead {
+  std::string_view nick;
+  std::string_view server;
+  std::string_view room_id;
+  std::string_view reclaim;
+};
+// The server keeps history as already-encoded msg lines and the users array encoded (see
+// encode_users, kept up to date as people join): a welcome in a room of thousands costs
+// one copy of each, and nothing is decoded again.
+std::string encode_welcome(const WelcomeHead& head, std::string_view users_array,
                            const std::vector<std::string_view>& history_lines);
 // `["alice","bob"]`
 std::string encode_users(const std::vector<std::string>& users);

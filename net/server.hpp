@@ -1,6 +1,9 @@
 #pragma once
-// The chat room server. Lives entirely on the net thread: construct it anywhere, but
-// call start() before the net thread runs or from a handler on it, and stop() only on it.
+// The chat server: listens, decides who may come in (caps per address, password
+// guessing, hello deadline), owns the Room and the Connections, schedules their writes
+// and keeps the whole server's output within a memory budget. Lives entirely on the net
+// thread: construct it anywhere, call start() before the net thread runs or from a
+// handler on it, and everything else only on it.
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -16,6 +19,7 @@
 
 #include "net/event_queue.hpp"
 #include "net/protocol.hpp"
+#include "net/room.hpp"
 
 namespace lanchat::net {
 
@@ -29,6 +33,10 @@ struct ServerConfig {
   // Unsent bytes a connection may have queued before it is dropped as too_slow. Large
   // enough for a welcome with a full history plus a burst from 1,000 chatty peers.
   std::size_t max_backlog_bytes = 8u << 20;
+  // All connections' unsent bytes together (a line shared by n queues counts n times).
+  // Past it the largest backlogs are dropped as too_slow until 90% is left. Sized for
+  // 10,000 members with about 100 KiB each waiting.
+  std::size_t max_memory_bytes = std::size_t{1024} << 20;
   // Kernel send buffer per connection (0: let the kernel autotune, up to 4 MiB each on
   // Linux). Fixed, so a stalled reader is detected by the backlog bound rather than
   // hidden in kernel memory; 256 KiB is far above a LAN's bandwidth-delay product.
@@ -42,25 +50,48 @@ struct ServerConfig {
 
   // Flood control: a token bucket per connection on `say` (0 = off). A person typing
   // never meets it; a pasted script loop does, and is told (rate_limited).
-  double max_msg_rate = 10.0;     // messages per second, sustained
+  double max_msg_rate = 10.0;      // messages per second, sustained
   std::size_t max_msg_burst = 30;  // messages at once
+  // Every inbound line, whatever it is, costs from a per-connection budget of lines (this
+  // many per second, bursts of 4 seconds' worth) and bytes (16 KiB per line of the rate).
+  // 0 = off. Far above a person or a polite bot; a loop sending garbage, pings or wrong
+  // hellos meets it and gets rate_limited.
+  double max_line_rate = 50.0;
+  // A connection that keeps sending after this many refusals (rate_limited, of either
+  // budget) within 10 seconds is disconnected.
+  std::size_t max_refusals = 100;
   // Connection caps (0 = off): the whole server, and one address (a runaway script, or a
   // lab behind one NAT: hence generous).
   std::size_t max_clients = 10000;
   std::size_t max_per_ip = 256;
+  // Connections from one address that have not joined yet (0 = off); enough for a lab of
+  // 50 machines behind one NAT address joining at once.
+  std::size_t max_unjoined_per_ip = 64;
+  // A connection that has not joined this long after connecting gets hello_timeout and is
+  // closed (0 = never).
+  std::chrono::seconds hello_timeout{60};
+  // Password guessing: this many wrong passwords from one address within a minute lock
+  // that address out (its hellos get rate_limited and are closed) for lockout.
+  int password_attempts = 5;
+  std::chrono::seconds password_window{60};
+  std::chrono::seconds lockout{60};
   // TCP keepalive: a peer that vanished (laptop lid shut, cable pulled) is dropped with
   // leave reason `timeout` after idle + interval * count (about a minute by default),
   // without asking raw `nc` users to ping.
   std::chrono::seconds keepalive_idle{30};
   std::chrono::seconds keepalive_interval{5};
   int keepalive_count = 5;
+
+  // For tests only: called before each line is handled and before each write starts, so
+  // a test can throw from inside the server (see the failure-containment test).
+  std::function<void(std::string_view where, std::string_view line)> fault_hook;
 };
 
 // Spreads a total dead-peer timeout over keepalive idle time, probe interval and count
 // (idle = half, five probes over the other half). 0 turns keepalive off.
 void apply_dead_peer_timeout(ServerConfig& config, int seconds);
 
-class Session;
+class Connection;
 
 class Server : public std::enable_shared_from_this<Server> {
  public:
@@ -75,67 +106,93 @@ class Server : public std::enable_shared_from_this<Server> {
   // Sends `shutdown {reason}` to every connection, lets each flush, then closes them
   // (forcibly after close_grace). on_stopped runs on the net thread once all are closed.
   void stop(std::string reason, std::function<void()> on_stopped = {});
+  // The host's own client connects from this endpoint: its connection is marked as the
+  // host's (shown as such; never a target of moderation).
+  void set_host_endpoint(const asio::ip::tcp::endpoint& ep);
+  // Emits a ServerSnapshot of every connection (after the event queue overflowed).
+  void emit_snapshot();
 
+  InstanceId id() const { return events_.id(); }
   asio::ip::tcp::endpoint local_endpoint() const { return local_; }
   const ServerConfig& config() const { return config_; }
-  std::size_t connection_count() const { return sessions_.size(); }
-  std::size_t member_count() const { return members_.size(); }
+  std::size_t connection_count() const { return connections_.size(); }
+  std::size_t member_count() const { return room_.size(); }
+  std::size_t queued_bytes() const { return queued_bytes_; }
   bool stopping() const { return stopping_; }
 
  private:
-  friend class Session;
-  using SharedLine = std::shared_ptr<const std::string>;
+  friend class Connection;
 
   Server(asio::io_context& io, ServerConfig config, EventQueue& events);
 
   void accept_next();
   void on_accept(const asio::error_code& ec, asio::ip::tcp::socket socket);
+  void configure(asio::ip::tcp::socket& socket);
 
-  // Called by sessions.
-  bool on_line(Session& s, std::string_view line);
-  void on_too_long(Session& s);
-  void on_closed(Session& s, std::string_view reason);
-  void mark_dirty(std::shared_ptr<Session> s, bool urgent);
-  void kick_later(std::shared_ptr<Session> s);
+  // Called by connections.
+  struct Admission {
+    Member* member = nullptr;
+    std::optional<proto::Error> error;
+    bool close = false;     // close the connection after the error
+    bool log_error = true;  // false: admit() logged it already, in its own words
+  };
+  Admission admit(Connection& c, proto::Hello& hello);
+  void on_closed(Connection& c, std::string_view reason);
+  void mark_dirty(std::shared_ptr<Connection> c, bool urgent);
+  void kick_later(std::shared_ptr<Connection> c);
+  void add_queued(std::size_t bytes);
+  void remove_queued(std::size_t bytes) { queued_bytes_ -= bytes; }
+  void contain(Connection& c, const char* where, const char* what);
   char* scratch() { return scratch_.data(); }
   std::size_t scratch_size() const { return scratch_.size(); }
 
-  void handle_hello(Session& s, proto::Hello& hello);
-  void handle_say(Session& s, std::string& text);
-  void depart(Session& s, std::string_view reason);
-  void reply_error(Session& s, std::string_view code, std::string message);
-  void broadcast(const SharedLine& line, const Session* except, bool urgent = true);
   void schedule_flush();
   void flush();
+  void shed_memory();
+  void housekeeping();
   void finish_stop();
-  void log(LogLevel level, std::string text);
+  void log(LogLevel level, std::string text) { events_.log(level, std::move(text)); }
+
+  // Per address: connections, those not joined yet, and wrong passwords.
+  struct AddressState {
+    std::size_t open = 0;
+    std::size_t unjoined = 0;
+    std::deque<std::chrono::steady_clock::time_point> wrong_passwords;
+    std::chrono::steady_clock::time_point locked_until{};
+    std::uint64_t refused_while_locked = 0;  // reported when the lockout ends
+    std::uint64_t wrong_total = 0;           // for the log
+  };
+  AddressState& address(const std::string& ip) { return addresses_[ip]; }
+  void release_address(const std::string& ip);
 
   asio::io_context& io_;
   ServerConfig config_;
-  EventQueue& events_;
+  EventSink events_;
+  Room room_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   asio::steady_timer stop_timer_;
   asio::steady_timer presence_timer_;
+  asio::steady_timer housekeeping_timer_;
   asio::ip::tcp::endpoint local_;
+  std::optional<asio::ip::tcp::endpoint> host_endpoint_;
 
-  std::unordered_map<std::uint64_t, std::shared_ptr<Session>> sessions_;
-  std::vector<Session*> members_;                    // joined sessions, in join order
-  std::string users_array_ = "[]";                   // members_' nicks, encoded for welcome
-  bool users_stale_ = false;
-  std::unordered_map<std::string, Session*> nicks_;  // nick_key -> member
-  std::unordered_map<std::string, std::size_t> per_ip_;  // open connections per address
-  std::deque<SharedLine> history_;                   // encoded msg lines, oldest first
+  std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, AddressState> addresses_;
+  // Connections in the order they arrived, for the hello deadline (joined ones and closed
+  // ones are skipped when their turn comes).
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::weak_ptr<Connection>>> arrivals_;
 
-  std::vector<std::shared_ptr<Session>> dirty_, dirty_spare_;
-  std::vector<std::shared_ptr<Session>> presence_dirty_;  // only join/leave notices queued
-  std::vector<std::shared_ptr<Session>> kicks_;
+  std::vector<std::shared_ptr<Connection>> dirty_, dirty_spare_;
+  std::vector<std::shared_ptr<Connection>> presence_dirty_;  // only join/leave notices queued
+  std::vector<std::shared_ptr<Connection>> kicks_;
   bool flush_posted_ = false;
   bool presence_armed_ = false;
+  std::size_t queued_bytes_ = 0;  // all connections' unsent bytes
+  bool shed_pending_ = false;
 
-  std::vector<char> scratch_;  // one read buffer shared by every session (one thread)
+  std::vector<char> scratch_;  // one read buffer shared by every connection (one thread)
   std::uint64_t next_conn_id_ = 0;
-  std::uint64_t next_msg_id_ = 0;
   bool started_ = false;
   bool stopping_ = false;
   bool stopped_ = false;

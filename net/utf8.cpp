@@ -79,31 +79,6 @@ bool is_invisible(char32_t c) {
          (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || c == 0x00AD || c == 0x034F || c == 0x180E;
 }
 
-char32_t fold(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 0x20;
-  if (c < 0xC0) return c;
-  // Latin-1: À..Þ except ×.
-  if (c <= 0xDE) return c == 0xD7 ? c : c + 0x20;
-  // Latin Extended-A: mostly upper/lower pairs on even/odd code points.
-  if (c >= 0x100 && c <= 0x137) return c | 1U;
-  if (c >= 0x139 && c <= 0x148) return (c & 1U) ? c + 1 : c;
-  if (c >= 0x14A && c <= 0x177) return c | 1U;
-  if (c == 0x178) return 0xFF;
-  if (c >= 0x179 && c <= 0x17E) return (c & 1U) ? c + 1 : c;
-  // Greek capitals with tonos.
-  if (c == 0x386) return 0x3AC;
-  if (c >= 0x388 && c <= 0x38A) return c + 0x25;
-  if (c == 0x38C) return 0x3CC;
-  if (c == 0x38E || c == 0x38F) return c + 0x3F;
-  // Greek capitals Α..Ω (no 0x3A2).
-  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
-  if (c == 0x3C2) return 0x3C3;  // final sigma folds to sigma
-  // Cyrillic.
-  if (c >= 0x400 && c <= 0x40F) return c + 0x50;
-  if (c >= 0x410 && c <= 0x42F) return c + 0x20;
-  return c;
-}
-
 void append(std::string& out, char32_t c) {
   if (c < 0x80) {
     out += static_cast<char>(c);
@@ -120,13 +95,6 @@ void append(std::string& out, char32_t c) {
     out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (c & 0x3F));
   }
-}
-
-std::string fold(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) append(out, fold(next(s, i)));
-  return out;
 }
 
 }  // namespace lanchat::utf8

@@ -25,11 +25,6 @@ bool is_control(char32_t c);
 // refused in nicks because two different nicks would look identical.
 bool is_invisible(char32_t c);
 
-// Simple case folding (lowercase) for ASCII, Latin-1, Latin Extended-A, Greek and
-// Cyrillic: enough for "Bob" == "bob" and "NICCOLÒ" == "niccolò" across a LAN.
-char32_t fold(char32_t c);
-std::string fold(std::string_view s);
-
 void append(std::string& out, char32_t c);
 
 }  // namespace lanchat::utf8

@@ -40,7 +40,7 @@ class ClientHarness {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       for (std::size_t i = seen_; i < all_.size(); ++i) {
-        if (auto* e = std::get_if<T>(&all_[i])) {
+        if (auto* e = std::get_if<T>(&all_[i].data)) {
           seen_ = i + 1;
           return *e;
         }
@@ -165,9 +165,10 @@ TEST(Client, SeesJoinLeaveAndRejectsBadTextLocally) {
   ASSERT_TRUE(l);
   EXPECT_EQ(l->leave.reason, "disconnect");
   c.say("   ");
-  auto e = c.wait_for<net::ClientServerError>();
+  auto e = c.wait_for<net::ClientSayFailed>();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->error.code, "bad_text");
+  EXPECT_EQ(e->text, "   ") << "the text that was not sent comes back with the reason";
 }
 
 TEST(Client, NickTakenIsARejection) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/nick.hpp"
+
 using namespace lanchat::proto;
 using nlohmann::json;
 
@@ -115,20 +117,37 @@ TEST(Nick, NoWhitespaceControlOrInvisibleCharacters) {
   EXPECT_EQ(code_of(decode_client(hello("日本"))), "ok");
 }
 
-TEST(Nick, ReservedNamesInAnyCase) {
-  for (const char* n : {"server", "Server", "ADMIN", "aDmIn", "system", "SYSTEM"}) {
-    EXPECT_EQ(code_of(decode_client(hello(n))), "bad_nick") << n;
-  }
-  EXPECT_EQ(code_of(decode_client(hello("servers"))), "ok");
+// Nicks collide when people would read them as the same (net/nick.hpp).
+TEST(Nick, LookAlikesCollideAcrossCaseWidthAndScripts) {
+  using lanchat::nick::keys_of;
+  using lanchat::nick::look_alike;
+  auto same = [](const char* a, const char* b) { return look_alike(keys_of(a), keys_of(b)); };
+  EXPECT_TRUE(same("Bob", "bOB"));
+  EXPECT_TRUE(same("NICCOLÒ", "niccolò"));
+  EXPECT_TRUE(same("ŁÓDŹ", "łódź"));
+  EXPECT_TRUE(same("ΣΟΦΊΑ", "σοφία"));
+  EXPECT_TRUE(same("ИВАН", "иван"));
+  EXPECT_TRUE(same("Straße", "STRASSE"));
+  EXPECT_TRUE(same("\u0430lice", "alice")) << "Cyrillic а reads as Latin a";
+  EXPECT_TRUE(same("ＡＬＩＣＥ", "alice")) << "full-width letters";
+  EXPECT_TRUE(same("BiII", "Bill")) << "capital I reads as l";
+  EXPECT_TRUE(same("b0b", "bob"));
+  EXPECT_FALSE(same("bob", "bob2"));
+  EXPECT_FALSE(same("alice", "alicia"));
+  EXPECT_FALSE(same("Zoë", "Zoe")) << "a diacritic is a different letter";
 }
 
-TEST(Nick, KeyFoldsCaseAcrossScripts) {
-  EXPECT_EQ(nick_key("Bob"), nick_key("bOB"));
-  EXPECT_EQ(nick_key("NICCOLÒ"), nick_key("niccolò"));
-  EXPECT_EQ(nick_key("ŁÓDŹ"), nick_key("łódź"));
-  EXPECT_EQ(nick_key("ΣΟΦΊΑ"), nick_key("σοφία"));
-  EXPECT_EQ(nick_key("ИВАН"), nick_key("иван"));
-  EXPECT_NE(nick_key("bob"), nick_key("bob2"));
+TEST(Nick, ReservedNamesAndTheirLookAlikesAreRefused) {
+  for (const char* n :
+       {"admin", "Admin", "ADMIN", "ＡＤＭＩＮ", "\u0430dmin", "Server", "SYSTEM"}) {
+    auto why = check_nick(n);
+    ASSERT_TRUE(why.has_value()) << n;
+    EXPECT_NE(why->find("reserved"), std::string::npos) << *why;
+  }
+  // Real names in many scripts stay welcome.
+  for (const char* n : {"Niccolò", "Jürgen", "Αλέξης", "Дмитрий", "王小明", "さくら", "admin2"}) {
+    EXPECT_FALSE(check_nick(n).has_value()) << n;
+  }
 }
 
 TEST(Text, LengthWhitespaceAndNewlines) {
@@ -190,7 +209,9 @@ TEST(Encode, LinesEndWithOneNewlineAndStartWithType) {
 }
 
 TEST(Encode, WelcomeSplicesHistoryInOrder) {
-  Welcome w{"bob", "room", 1, {"alice", "bob"}, {{1, "alice", "one", 10}, {2, "alice", "two", 20}}};
+  Welcome w{
+      "bob",  "room",  1, {"alice", "bob"}, {{1, "alice", "one", 10}, {2, "alice", "two", 20}},
+      "r00m", "s3cret"};
   const std::string line = encode(w);
   ASSERT_TRUE(json::accept(line));
   auto back = std::get<Welcome>(std::get<ServerMessage>(decode_server(line)));
@@ -201,6 +222,8 @@ TEST(Encode, WelcomeSplicesHistoryInOrder) {
   ASSERT_EQ(back.history.size(), 2u);
   EXPECT_EQ(back.history[0].text, "one");
   EXPECT_EQ(back.history[1].id, 2u);
+  EXPECT_EQ(back.room_id, "r00m");
+  EXPECT_EQ(back.reclaim, "s3cret");
 }
 
 // The hot encoders write JSON directly; they must produce exactly what nlohmann would.
@@ -223,10 +246,10 @@ TEST(Encode, DirectEncodersMatchNlohmannByteForByte) {
     EXPECT_EQ(encode(Join{s, 7}), join.dump() + "\n");
     nlohmann::ordered_json leave{{"type", "leave"}, {"nick", s}, {"reason", "quit"}, {"ts", 8}};
     EXPECT_EQ(encode(Leave{s, "quit", 8}), leave.dump() + "\n");
-    nlohmann::ordered_json welcome{{"type", "welcome"}, {"nick", s},
-                                   {"server", s},       {"proto", 1},
-                                   {"users", {s, "b"}}, {"history", json::array()}};
-    EXPECT_EQ(encode(Welcome{s, s, 1, {s, "b"}, {}}), welcome.dump() + "\n");
+    nlohmann::ordered_json welcome{
+        {"type", "welcome"}, {"nick", s},      {"server", s},       {"proto", 1},
+        {"room_id", "id1"},  {"reclaim", "r"}, {"users", {s, "b"}}, {"history", json::array()}};
+    EXPECT_EQ(encode(Welcome{s, s, 1, {s, "b"}, {}, "id1", "r"}), welcome.dump() + "\n");
   }
 }
 

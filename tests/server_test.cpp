@@ -23,7 +23,9 @@ ServerConfig unlimited() {
   ServerConfig c;
   c.max_msg_rate = 0;
   c.max_msg_burst = 0;
+  c.max_line_rate = 0;
   c.max_per_ip = 0;
+  c.max_unjoined_per_ip = 0;
   return c;
 }
 }  // namespace
@@ -262,15 +264,16 @@ TEST(Server, LineOfExactlyTheLimitIsAccepted) {
   TestServer srv;
   RawClient a(srv.port());
   a.join("alice");
-  // A ping whose line is exactly 65,536 bytes including "\n".
-  const std::string head = R"({"type":"ping","id":")";
+  // A say whose line is exactly 65,536 bytes including "\n" (an unknown field pads it).
+  const std::string head = R"({"type":"say","text":"fits","pad":")";
   const std::string tail = R"("})";
   const std::string line = head + std::string(65535 - head.size() - tail.size(), 'p') + tail;
   ASSERT_EQ(line.size() + 1, 65536u);
   a.send_raw(line + "\n");
-  auto p = a.recv();
-  ASSERT_TRUE(p);
-  EXPECT_EQ((*p)["type"], "pong");
+  auto m = a.recv();
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)["type"], "msg");
+  EXPECT_EQ((*m)["text"], "fits");
 }
 
 TEST(Server, HistoryHoldsTheLast100MessagesOldestFirst) {

@@ -191,7 +191,7 @@ std::vector<std::string> TestServer::log_lines() {
   drain();
   std::vector<std::string> out;
   for (auto& e : seen_) {
-    if (auto* l = std::get_if<net::ServerLog>(&e)) out.push_back(l->text);
+    if (auto* l = std::get_if<net::ServerLog>(&e.data)) out.push_back(l->text);
   }
   return out;
 }

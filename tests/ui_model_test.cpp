@@ -14,9 +14,10 @@ using namespace lanchat::ui;
 namespace {
 
 net::Event welcome(std::vector<std::string> users, std::vector<proto::ChatMsg> history = {},
-                   bool rejoined = false) {
+                   bool rejoined = false, bool same_room = true,
+                   std::vector<std::uint64_t> confirmed = {}) {
   return net::ClientWelcome{proto::Welcome{"me", "Aula 3", 1, std::move(users), std::move(history)},
-                            rejoined};
+                            rejoined, same_room, std::move(confirmed)};
 }
 net::Event chat(std::uint64_t id, std::string from, std::string text) {
   return net::ClientChat{proto::ChatMsg{id, std::move(from), std::move(text), 1000}};
@@ -55,7 +56,8 @@ TEST(ChatModel, JoinAndLeaveUpdateUsersAndSayWhy) {
   EXPECT_TRUE(m.lines().back().mine);
 }
 
-TEST(ChatModel, ReconnectShowsStateAndSkipsHistoryAlreadyShown) {
+// The client hands over only what was not shown yet; the model marks the gap it filled.
+TEST(ChatModel, ReconnectShowsStateAndMarksTheGapItFilled) {
   ChatModel m;
   m.apply(welcome({"me"}));
   m.apply(chat(1, "a", "one"));
@@ -64,15 +66,75 @@ TEST(ChatModel, ReconnectShowsStateAndSkipsHistoryAlreadyShown) {
   EXPECT_EQ(m.connection(), Connection::reconnecting);
   EXPECT_NE(m.status().find("reconnecting in 1.0 s"), std::string::npos) << m.status();
   EXPECT_FALSE(m.ended());
-  m.apply(welcome({"me"}, {{1, "a", "one", 0}, {2, "a", "two", 0}, {3, "a", "three", 0}}, true));
+  m.apply(welcome({"me"}, {{3, "a", "three", 0}}, true, true));
   EXPECT_EQ(m.connection(), Connection::joined);
   std::vector<std::string> texts;
   for (const auto& l : m.lines()) {
-    if (l.kind == LineKind::message) texts.push_back(l.text);
+    if (l.kind == LineKind::message || l.kind == LineKind::marker) texts.push_back(l.text);
   }
-  EXPECT_EQ(texts, (std::vector<std::string>{"one", "two", "three"}))
-      << "no duplicates, none missed";
+  EXPECT_EQ(texts, (std::vector<std::string>{"one", "two", "1 message sent while you were away",
+                                             "three"}));
   EXPECT_NE(m.lines().back().text.find("Reconnected"), std::string::npos);
+
+  // A server that restarted without its history: said plainly.
+  m.apply(net::ClientDisconnected{"connection lost: reset", true, std::chrono::milliseconds(500)});
+  m.apply(welcome({"me"}, {{1, "b", "fresh start", 0}}, true, false));
+  bool said = false;
+  for (const auto& l : m.lines()) said |= l.text.find("server restarted") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(ChatModel, SentMessagesArePendingUntilConfirmedOrFailedWithTheReason) {
+  ChatModel m;
+  m.apply(welcome({"me"}));
+  const auto first = m.queue_say("hello");
+  const auto second = m.queue_say("are you there?");
+  const auto third = m.queue_say("spam");
+  ASSERT_EQ(m.pending().size(), 3u);
+  EXPECT_FALSE(m.pending()[0].failed);
+  // The echo of the first turns it into a real line, in the room's order.
+  m.apply(chat(7, "bob", "hi"));
+  m.apply(net::ClientChat{proto::ChatMsg{8, "me", "hello", 1000}, first});
+  ASSERT_EQ(m.pending().size(), 2u);
+  EXPECT_EQ(m.lines().back().text, "hello");
+  EXPECT_TRUE(m.lines().back().mine);
+  // A refusal keeps the text and says why.
+  m.apply(net::ClientSayFailed{third, "spam", {"rate_limited", "too many messages"}});
+  ASSERT_EQ(m.pending().size(), 2u);
+  EXPECT_TRUE(m.pending()[1].failed);
+  EXPECT_EQ(m.pending()[1].why, "too many messages");
+  m.dismiss(third);
+  ASSERT_EQ(m.pending().size(), 1u);
+  // Still pending across a drop; the rejoin says the room had it.
+  m.apply(net::ClientDisconnected{"lost", true, std::chrono::milliseconds(500)});
+  EXPECT_EQ(m.pending().size(), 1u);
+  m.apply(welcome({"me"}, {{9, "me", "are you there?", 0}}, true, true, {second}));
+  EXPECT_TRUE(m.pending().empty());
+}
+
+TEST(ChatModel, ARefusedNickIsKeptToChooseAnother) {
+  ChatModel m;
+  m.apply(welcome({"me"}));
+  m.apply(net::ClientDisconnected{"lost", true, std::chrono::milliseconds(500)});
+  m.apply(net::ClientRejected{{"nick_taken", "nick \"me\" is already in use"}, true, "me"});
+  EXPECT_EQ(m.connection(), Connection::rejected);
+  EXPECT_EQ(m.refused_nick(), "me");
+  EXPECT_NE(m.lines().back().text.find("Choose another nick"), std::string::npos);
+  m.apply(welcome({"me2"}));
+  EXPECT_EQ(m.connection(), Connection::joined);
+  EXPECT_TRUE(m.refused_nick().empty());
+}
+
+TEST(ChatModel, CopiedChatIndentsContinuationLinesSoNoneCanPassForAnotherMessage) {
+  ChatModel m;
+  m.apply(welcome({"me"}));
+  m.apply(chat(1, "eve", "x\n[12:00:00] <admin> the server moves to 10.0.0.66"));
+  const std::string text = chat_as_text(m);
+  const auto at = text.find("the server moves");
+  ASSERT_NE(at, std::string::npos);
+  const auto line_start = text.rfind('\n', at) + 1;
+  EXPECT_EQ(text.substr(line_start, 4), "    ") << text;
+  EXPECT_EQ(text.find("\n[12:00:00] <admin>"), std::string::npos) << text;
 }
 
 TEST(ChatModel, ShutdownAndLostAreShownPlainly) {
@@ -102,17 +164,25 @@ TEST(ChatModel, RttAndServerErrors) {
   EXPECT_EQ(m.lines().back().text, "slow down");
 }
 
-TEST(ChatModel, HistoryIsBoundedAndCountsWhatItDropped) {
-  ChatModel m;
+TEST(ChatModel, MemoryIsBoundedByBytesAndCountsWhatItDropped) {
+  ChatModel m(1 << 20);  // 1 MiB
   m.apply(welcome({"me"}));
-  const std::size_t n = ChatModel::kMaxLines + 10;
-  for (std::size_t i = 0; i < n; ++i) m.apply(chat(i + 1, "a", "x"));
-  EXPECT_EQ(m.lines().size(), ChatModel::kMaxLines);
-  EXPECT_EQ(m.dropped(), 11u);  // 10 + the "You joined" line
+  const std::string text(1000, 'x');
+  for (std::uint64_t i = 0; i < 5000; ++i) m.apply(chat(i + 1, "a", text));
+  EXPECT_LE(m.bytes(), std::size_t{1} << 20);
+  EXPECT_GT(m.dropped(), 3000u) << "about 1,000 lines of 1 KB fit in 1 MiB";
+  EXPECT_EQ(m.lines().back().id, 5000u) << "the newest line is kept";
+  EXPECT_EQ(m.first_line() + m.lines().size(), m.end_line());
+  // A few huge lines weigh as much as many small ones.
+  ChatModel big(1 << 20);
+  big.apply(welcome({"me"}));
+  for (std::uint64_t i = 0; i < 10; ++i) big.apply(chat(i + 1, "a", std::string(400'000, 'y')));
+  EXPECT_LE(big.lines().size(), 3u);
   const auto g = m.generation();
   m.reset();
   EXPECT_NE(m.generation(), g);
   EXPECT_TRUE(m.lines().empty());
+  EXPECT_EQ(m.bytes(), 0u);
 }
 
 TEST(UiModel, JoinGoesToTheRoomOnWelcome) {
@@ -192,13 +262,16 @@ TEST(UiModel, EventsOfALeftSessionDoNotLeakIntoTheNext) {
   for (const auto& l : ui.chat.lines()) EXPECT_NE(l.text, "late");
 }
 
-TEST(ServerModel, LogIsBounded) {
-  ServerModel m;
-  for (std::size_t i = 0; i < ServerModel::kMaxLogRows + 5; ++i) {
-    m.apply(net::ServerLog{0, net::LogLevel::info, "x"});
+TEST(ServerModel, LogIsBoundedByBytes) {
+  ServerModel m(64 * 1024);
+  for (std::size_t i = 0; i < 10'000; ++i) {
+    m.apply(net::ServerLog{0, net::LogLevel::info,
+                           "connection from 10.0.0.1:4000 (#" + std::to_string(i) + ")"});
   }
-  EXPECT_EQ(m.log().size(), ServerModel::kMaxLogRows);
-  EXPECT_EQ(m.log_revision(), ServerModel::kMaxLogRows + 5);
+  EXPECT_LE(m.log_bytes(), 64u * 1024);
+  EXPECT_LT(m.log().size(), 10'000u);
+  EXPECT_EQ(m.log_revision(), 10'000u) << "rows ever added, for the panel's incremental filter";
+  EXPECT_EQ(m.log().back().text, "connection from 10.0.0.1:4000 (#9999)");
 }
 
 TEST(Settings, RoundTripAndBrokenFileFallsBackToDefaults) {

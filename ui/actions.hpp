@@ -24,12 +24,25 @@ struct JoinRequest {
 struct SendText {
   std::string text;
 };
+// After the server refused our nick (taken while we were away, or by someone faster than
+// the host's own client): join again as this one.
+struct RejoinAs {
+  std::string nick;
+};
+// A message that could not be sent: try again, or forget it.
+struct RetrySay {
+  std::uint64_t local_id = 0;
+};
+struct DismissSay {
+  std::uint64_t local_id = 0;
+};
 struct StopServer {
   std::string reason;
 };
 struct LeaveRoom {};  // back to the launcher (stops our server if we host)
 
-using Action = std::variant<HostRequest, JoinRequest, SendText, StopServer, LeaveRoom>;
+using Action = std::variant<HostRequest, JoinRequest, SendText, RejoinAs, RetrySay, DismissSay,
+                            StopServer, LeaveRoom>;
 using ActionList = std::vector<Action>;
 
 }  // namespace lanchat::ui

@@ -1,7 +1,12 @@
 #include "ui/chat_window.hpp"
 
 #include <imgui.h>
+#include <imgui_internal.h>  // SetNextWindowScroll: keep the view still while rows are added above
 #include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "net/protocol.hpp"
 
@@ -16,7 +21,9 @@ const char* advance_one(const char* p, const char* end) {
   return p;
 }
 
-void layout_line(ChatViewState& s, const ChatLine& line, std::uint64_t abs, float width) {
+// The rows of one line, wrapped to `width`, appended to out.
+template <class Out>
+void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float width) {
   ImFont* font = ImGui::GetFont();
   const float time_w = ImGui::CalcTextSize("00:00:00  ").x;
   float indent = time_w;
@@ -36,8 +43,8 @@ void layout_line(ChatViewState& s, const ChatLine& line, std::uint64_t abs, floa
     do {
       const char* cut = nl == p ? p : font->CalcWordWrapPositionA(1.0f, p, nl, wrap);
       if (cut == p && p < nl) cut = advance_one(p, nl);
-      s.rows.push_back(ChatRow{abs, static_cast<std::uint32_t>(p - base),
-                               static_cast<std::uint32_t>(cut - base), first, indent});
+      out.push_back(ChatRow{number, static_cast<std::uint32_t>(p - base),
+                            static_cast<std::uint32_t>(cut - base), first, indent});
       first = false;
       p = cut;
       while (p < nl && (*p == ' ')) ++p;  // a wrapped row does not start with spaces
@@ -47,24 +54,66 @@ void layout_line(ChatViewState& s, const ChatLine& line, std::uint64_t abs, floa
   }
 }
 
-void update_rows(ChatViewState& s, const ChatModel& m, float width) {
-  if (s.rows_generation != m.generation() || std::abs(s.rows_width - width) > 0.5f) {
+const ChatLine& line_at(const ChatModel& m, std::uint64_t number) {
+  return m.lines()[static_cast<std::size_t>(number - m.first_line())];
+}
+
+// Brings the rows up to date with the model for `width`. Returns where the history must
+// scroll to keep the reader's view still, when rows were added above it.
+std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float width, float row_h) {
+  const std::uint64_t first = m.first_line();
+  const std::uint64_t end = m.end_line();
+  if (s.rows_generation != m.generation()) {
+    // A new session starts small: lay it out from the top.
     s.rows.clear();
     s.rows_generation = m.generation();
     s.rows_width = width;
-    s.rows_next = m.dropped();
+    s.rows_first = s.rows_next = first;
+    s.has_anchor = false;
+  } else if (std::abs(s.rows_width - width) > 0.5f) {
+    // Re-wrap from the newest line backwards: the bottom, where readers mostly are, is
+    // right at once and older lines follow over the next frames. A reader scrolled up
+    // gets the line they were reading back at the top once it is laid out again.
+    if (!s.at_bottom && !s.rows.empty()) {
+      const auto top = static_cast<std::size_t>(std::max(0.0f, s.scroll_y / row_h));
+      s.anchor_line = s.rows[std::min(top, s.rows.size() - 1)].line;
+      s.has_anchor = true;
+    }
+    s.rows.clear();
+    s.rows_width = width;
+    s.rows_first = s.rows_next = end;
   }
-  s.rows_next = std::max(s.rows_next, m.dropped());
-  const std::uint64_t end = m.dropped() + m.lines().size();
+  while (!s.rows.empty() && s.rows.front().line < first) s.rows.pop_front();
+  s.rows_first = std::max(s.rows_first, first);
+  s.rows_next = std::max(s.rows_next, s.rows_first);
   for (; s.rows_next < end; ++s.rows_next) {
-    layout_line(s, m.lines()[static_cast<std::size_t>(s.rows_next - m.dropped())], s.rows_next,
-                width);
+    layout_line(s.rows, line_at(m, s.rows_next), s.rows_next, width);
   }
-  while (!s.rows.empty() && s.rows.front().line < m.dropped()) s.rows.pop_front();
+  std::size_t added = 0;
+  std::vector<ChatRow> tmp;
+  for (int budget = kRelayoutLinesPerFrame; s.rows_first > first && budget > 0; --budget) {
+    --s.rows_first;
+    tmp.clear();
+    layout_line(tmp, line_at(m, s.rows_first), s.rows_first, width);
+    s.rows.insert(s.rows.begin(), tmp.begin(), tmp.end());
+    added += tmp.size();
+  }
+  if (s.has_anchor) {
+    if (s.anchor_line < first) s.has_anchor = false;
+    if (s.has_anchor && s.rows_first <= s.anchor_line) {
+      s.has_anchor = false;
+      std::size_t index = 0;
+      while (index < s.rows.size() && s.rows[index].line < s.anchor_line) ++index;
+      return static_cast<float>(index) * row_h;
+    }
+    return std::nullopt;  // the view shows the bottom until the anchor is back
+  }
+  if (added > 0) return s.scroll_y + static_cast<float>(added) * row_h;
+  return std::nullopt;
 }
 
 void draw_row(const ChatRow& r, const ChatModel& m) {
-  const ChatLine& line = m.lines()[static_cast<std::size_t>(r.line - m.dropped())];
+  const ChatLine& line = line_at(m, r.line);
   const char* text = line.text.data();
   const float x0 = ImGui::GetCursorPosX();
   if (r.first) {
@@ -101,20 +150,50 @@ void draw_row(const ChatRow& r, const ChatModel& m) {
   ImGui::SetCursorPosX(x0 + r.indent);
   const bool err = line.kind == LineKind::error;
   const bool msg = line.kind == LineKind::message;
-  if (!msg) ImGui::PushStyleColor(ImGuiCol_Text, err ? colour::error : colour::dim);
+  const ImVec4 c = err ? colour::error : line.kind == LineKind::marker ? colour::warn : colour::dim;
+  if (!msg) ImGui::PushStyleColor(ImGuiCol_Text, c);
   ImGui::TextUnformatted(text + r.begin, text + r.end);
   if (!msg) ImGui::PopStyleColor();
 }
 
-std::string all_text(const ChatModel& m) {
-  std::string out;
-  for (const auto& l : m.lines()) {
-    out += "[" + clock_time(l.ts) + "] ";
-    if (l.kind == LineKind::message) out += "<" + l.nick + "> ";
-    if (l.kind == LineKind::join || l.kind == LineKind::leave) out += "* " + l.nick + " ";
-    out += l.text + "\n";
+// Messages the user sent that the room has not confirmed (yet), under the history.
+void DrawPending(const ChatModel& m, UiContext& ctx) {
+  const float x0 = ImGui::GetCursorPosX();
+  const float indent = ImGui::CalcTextSize("00:00:00  ").x +
+                       ImGui::CalcTextSize(m.nick().empty() ? "you" : m.nick().c_str()).x +
+                       ImGui::CalcTextSize("  ").x;
+  nlohmann::json facts = nlohmann::json::array();
+  for (const PendingSay& p : m.pending()) {
+    ImGui::PushID(static_cast<int>(p.local_id));
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextUnformatted(clock_time(p.ts).c_str());
+    ImGui::SameLine(x0 + ImGui::CalcTextSize("00:00:00  ").x, 0);
+    ImGui::TextUnformatted(m.nick().empty() ? "you" : m.nick().c_str());
+    ImGui::SameLine(x0 + indent, 0);
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted(p.text.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+    ImGui::SetCursorPosX(x0 + indent);
+    if (p.failed) {
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+      ImGui::TextUnformatted(("Not sent: " + p.why).c_str());
+      ImGui::PopStyleColor();
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Retry")) ctx.actions->push_back(RetrySay{p.local_id});
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Dismiss")) ctx.actions->push_back(DismissSay{p.local_id});
+    } else {
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::warn);
+      ImGui::TextUnformatted(m.connection() == Connection::joined
+                                 ? "sending…"
+                                 : "waiting for the connection; it goes out once it is back");
+      ImGui::PopStyleColor();
+    }
+    ImGui::PopID();
+    facts.push_back({{"text", p.text}, {"failed", p.failed}, {"why", p.why}});
   }
-  return out;
+  ctx.probe->fact("pending", facts);
 }
 
 void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
@@ -176,28 +255,77 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   }
 }
 
+// The server refused our nick (while reconnecting, or the host's own client lost a race for
+// it): say so and let the user pick another without leaving the room's screen.
+void DrawRejoin(ChatViewState& s, const UiModel& model, UiContext& ctx) {
+  const ChatModel& m = model.chat;
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+  ImGui::TextWrapped("%s", m.status().c_str());
+  ImGui::PopStyleColor();
+  if (!m.refused_nick().empty()) {
+    if (s.rejoin_nick.empty()) s.rejoin_nick = m.refused_nick() + "_";
+    ImGui::TextUnformatted("Join as:");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(220.0f * ctx.scale);
+    const bool enter =
+        ImGui::InputText("##rejoin_nick", &s.rejoin_nick, ImGuiInputTextFlags_EnterReturnsTrue);
+    ctx.probe->item("chat.rejoin_nick");
+    ctx.probe->fact("value.chat.rejoin_nick", s.rejoin_nick);
+    ImGui::SameLine();
+    const auto why = proto::check_nick(s.rejoin_nick);
+    ImGui::BeginDisabled(why.has_value());
+    const bool clicked = ImGui::Button("Join");
+    ImGui::EndDisabled();
+    ctx.probe->item("chat.rejoin");
+    if ((enter || clicked) && !why) {
+      ctx.actions->push_back(RejoinAs{s.rejoin_nick});
+      s.rejoin_nick.clear();
+    }
+    if (why && !s.rejoin_nick.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+      ImGui::TextUnformatted(why->c_str());
+      ImGui::PopStyleColor();
+    }
+  }
+  if (model.hosting() && model.server.state() == ServerState::running) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextWrapped("Your server keeps running; Stop Server is on the right.");
+    ImGui::PopStyleColor();
+  } else {
+    if (ImGui::Button("Back to the launcher")) ctx.actions->push_back(LeaveRoom{});
+    ctx.probe->item("chat.back");
+  }
+  ImGui::Separator();
+}
+
 void DrawUsers(const ChatModel& m, UiContext& ctx) {
   ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
   ImGui::Text("Online: %zu", m.users().size());
   ImGui::PopStyleColor();
   ImGui::Separator();
-  for (std::size_t i = 0; i < m.users().size(); ++i) {
-    const std::string& u = m.users()[i];
-    ImGui::PushID(static_cast<int>(i));
-    ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(u));
-    ImGui::TextUnformatted(u.c_str());
-    ImGui::PopStyleColor();
-    if (u == m.nick()) {
-      ImGui::SameLine();
-      ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-      ImGui::TextUnformatted("(you)");
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(m.users().size()));
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      const std::string& u = m.users()[static_cast<std::size_t>(i)];
+      ImGui::PushID(i);
+      ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(u));
+      ImGui::TextUnformatted(u.c_str());
       ImGui::PopStyleColor();
+      if (u == m.nick()) {
+        ImGui::SameLine();
+        ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+        ImGui::TextUnformatted("(you)");
+        ImGui::PopStyleColor();
+      }
+      ImGui::PopID();
     }
-    ImGui::PopID();
   }
-  nlohmann::json users = nlohmann::json::array();
-  for (const auto& u : m.users()) users.push_back(u);
-  ctx.probe->fact("users", users);
+  if (ctx.probe->enabled) {
+    nlohmann::json users = nlohmann::json::array();
+    for (const auto& u : m.users()) users.push_back(u);
+    ctx.probe->fact("users", users);
+  }
 }
 
 std::string trimmed(const std::string& s) {
@@ -215,7 +343,7 @@ void Submit(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   s.refocus = true;
   const std::string text = trimmed(s.input);
   if (text.empty()) return;
-  if (m.ended()) {
+  if (m.connection() == Connection::shut_down || m.connection() == Connection::lost) {
     s.input_error = "Not connected: the message was not sent.";
     return;
   }
@@ -280,6 +408,47 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   ctx.probe->fact("input_error", s.input_error);
 }
 
+void DrawHistory(ChatViewState& s, const ChatModel& m, UiContext& ctx, ImVec2 size) {
+  // Rows are brought up to date before the child begins (at last frame's width), so rows
+  // added above the reader (a re-wrap working backwards) move the scroll position in this
+  // same frame and the view does not jump.
+  const float row_h = ImGui::GetTextLineHeightWithSpacing();
+  if (s.content_width > 0) {
+    if (auto y = update_rows(s, m, s.content_width, row_h)) {
+      ImGui::SetNextWindowScroll(ImVec2(-1.0f, *y));
+    }
+  }
+  ImGui::BeginChild("##history", size, true);
+  s.content_width = ImGui::GetContentRegionAvail().x;  // laid out for from the next frame
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(s.rows.size()));
+  while (clipper.Step()) {
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      draw_row(s.rows[static_cast<std::size_t>(i)], m);
+    }
+  }
+  clipper.End();
+  if (!m.pending().empty())
+    DrawPending(m, ctx);
+  else
+    ctx.probe->fact("pending", nlohmann::json::array());
+  // Follow new lines only when the reader is already at the bottom (or just sent).
+  const bool at_bottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY();
+  if (s.jump_to_bottom || at_bottom) {
+    ImGui::SetScrollHereY(1.0f);
+    s.jump_to_bottom = false;
+  }
+  s.at_bottom = at_bottom;
+  s.scroll_y = ImGui::GetScrollY();
+  if (ImGui::BeginPopupContextWindow("##history_menu")) {
+    if (ImGui::MenuItem("Copy the whole chat")) ImGui::SetClipboardText(chat_as_text(m).c_str());
+    ImGui::EndPopup();
+  }
+  ImGui::EndChild();
+  ctx.probe->item("chat.history");
+  ctx.probe->fact("relayout_done", s.rows_first == m.first_line());
+}
+
 }  // namespace
 
 void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos, ImVec2 size) {
@@ -288,7 +457,9 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
   DrawHeader(s, model, ctx);
   ImGui::Separator();
 
-  if (m.ended()) {
+  if (m.connection() == Connection::rejected) {
+    DrawRejoin(s, model, ctx);
+  } else if (m.ended()) {
     ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
     ImGui::TextWrapped("%s", m.status().c_str());
     ImGui::PopStyleColor();
@@ -302,28 +473,7 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
                         ImGui::GetStyle().ItemSpacing.y * 3;
   const float body_h = ImGui::GetContentRegionAvail().y - input_h;
 
-  ImGui::BeginChild("##history", ImVec2(-users_w, body_h), true);
-  const float width = ImGui::GetContentRegionAvail().x;
-  update_rows(s, m, width);
-  ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(s.rows.size()));
-  while (clipper.Step()) {
-    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      draw_row(s.rows[static_cast<std::size_t>(i)], m);
-    }
-  }
-  clipper.End();
-  // Follow new lines only when the reader is already at the bottom (or just sent).
-  if (s.jump_to_bottom || ImGui::GetScrollY() >= ImGui::GetScrollMaxY()) {
-    ImGui::SetScrollHereY(1.0f);
-    s.jump_to_bottom = false;
-  }
-  if (ImGui::BeginPopupContextWindow("##history_menu")) {
-    if (ImGui::MenuItem("Copy the whole chat")) ImGui::SetClipboardText(all_text(m).c_str());
-    ImGui::EndPopup();
-  }
-  ImGui::EndChild();
-  ctx.probe->item("chat.history");
+  DrawHistory(s, m, ctx, ImVec2(-users_w, body_h));
   ImGui::SameLine();
   ImGui::BeginChild("##users", ImVec2(0, body_h), true);
   DrawUsers(m, ctx);
@@ -332,17 +482,19 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
   DrawInput(s, model, ctx);
 
   // Facts for the UI tests: what the history shows, newest last.
-  nlohmann::json last = nlohmann::json::array();
-  const std::size_t n = m.lines().size();
-  for (std::size_t i = n > 20 ? n - 20 : 0; i < n; ++i) {
-    const auto& l = m.lines()[i];
-    last.push_back(l.kind == LineKind::message ? "<" + l.nick + "> " + l.text
-                   : l.nick.empty()            ? l.text
-                                               : l.nick + " " + l.text);
+  if (ctx.probe->enabled) {
+    nlohmann::json last = nlohmann::json::array();
+    const std::size_t n = m.lines().size();
+    for (std::size_t i = n > 20 ? n - 20 : 0; i < n; ++i) {
+      const auto& l = m.lines()[i];
+      last.push_back(l.kind == LineKind::message ? "<" + l.nick + "> " + l.text
+                     : l.nick.empty()            ? l.text
+                                                 : l.nick + " " + l.text);
+    }
+    ctx.probe->fact("chat_lines", last);
+    ctx.probe->fact("chat_line_count", n);
+    ctx.probe->fact("connection", m.status());
   }
-  ctx.probe->fact("chat_lines", last);
-  ctx.probe->fact("chat_line_count", n);
-  ctx.probe->fact("connection", m.status());
   ImGui::End();
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The chat view: history with timestamps and nick colours, the users list, connection
-// status with RTT, and the input line.
+// The chat view: history with timestamps and nick colours, messages still on their way,
+// the users list, connection status with RTT, and the input line.
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -12,7 +12,7 @@ namespace lanchat::ui {
 
 // One screen row of the history: a wrapped piece of one chat line.
 struct ChatRow {
-  std::uint64_t line = 0;            // absolute line number (see ChatModel::dropped)
+  std::uint64_t line = 0;            // line number (see ChatModel::first_line)
   std::uint32_t begin = 0, end = 0;  // byte range of the line's text
   bool first = false;                // the row that carries the time and nick
   float indent = 0.0f;               // x offset of the text on this row
@@ -21,17 +21,28 @@ struct ChatRow {
 struct ChatViewState {
   std::string input;
   std::string input_error;
+  std::string rejoin_nick;  // the "choose another nick" box after a refusal
   bool refocus = true;
   bool jump_to_bottom = true;
   bool confirm_leave = false;
-  // Wrapped rows, rebuilt only when the width or the session changes, extended as
-  // lines arrive, so 100,000 lines cost nothing per frame.
+  // Wrapped rows, kept across frames and extended as lines arrive, so 100,000 lines cost
+  // nothing per frame. After a width change they are laid out again from the newest line
+  // backwards, a bounded number of lines per frame, so a resize never stalls a frame.
   std::deque<ChatRow> rows;
-  std::uint64_t rows_next = 0;  // next absolute line to lay out
+  std::uint64_t rows_first = 0;  // first line that has rows
+  std::uint64_t rows_next = 0;   // next line to lay out at the end
   std::uint64_t rows_generation = ~0ull;
-  float rows_width = -1.0f;
-  float prefix_width = 0.0f;
+  float rows_width = -1.0f;     // width the rows were laid out for
+  float content_width = -1.0f;  // the history's width last frame
+  float scroll_y = 0.0f;        // the history's scroll position last frame
+  bool at_bottom = true;
+  // While re-wrapping: the line the reader had at the top of the view, to bring back.
+  std::uint64_t anchor_line = 0;
+  bool has_anchor = false;
 };
+
+// Lines laid out per frame while re-wrapping after a resize.
+inline constexpr int kRelayoutLinesPerFrame = 2000;
 
 // Draws into the current window region (x, y, w, h).
 void DrawChat(ChatViewState& state, const UiModel& model, UiContext& ctx, ImVec2 pos, ImVec2 size);

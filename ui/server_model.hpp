@@ -22,16 +22,22 @@ struct PeerRow {
   std::string address;
   std::int64_t since = 0;  // connected at, ms since epoch
   std::uint64_t messages = 0;
+  bool host = false;  // the host's own client
 };
 
 enum class ServerState : std::uint8_t { off, starting, running, stopping, stopped, failed };
 
 class ServerModel {
  public:
-  static constexpr std::size_t kMaxLogRows = 100'000;
+  // The log keeps this many bytes of text (plus a per-row overhead); oldest rows go first.
+  static constexpr std::size_t kDefaultMaxLogBytes = 16u << 20;
+  static constexpr std::size_t kRowOverhead = sizeof(LogRow);
+
+  explicit ServerModel(std::size_t max_log_bytes = kDefaultMaxLogBytes)
+      : max_log_bytes_(max_log_bytes) {}
 
   void apply(const net::Event& e);
-  void reset() { *this = ServerModel(); }
+  void reset() { *this = ServerModel(max_log_bytes_); }
   void mark_starting() { state_ = ServerState::starting; }
   void mark_stopping() { state_ = ServerState::stopping; }
 
@@ -46,11 +52,17 @@ class ServerModel {
   std::size_t joined_count() const;
   std::uint64_t total_connections() const { return total_connections_; }
   std::uint64_t total_messages() const { return total_messages_; }
+  // Rows ever added; the first kept row is number log_revision() - log().size().
   std::uint64_t log_revision() const { return log_revision_; }
+  std::size_t log_bytes() const { return log_bytes_; }
 
  private:
   PeerRow* find(std::uint64_t conn);
+  void add_log(net::ServerLog row);
+
+  std::size_t max_log_bytes_;
   std::deque<LogRow> log_;
+  std::size_t log_bytes_ = 0;
   std::vector<PeerRow> peers_;
   ServerState state_ = ServerState::off;
   std::string address_, room_, error_, stop_reason_;

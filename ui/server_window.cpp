@@ -161,6 +161,12 @@ void DrawPeers(const ServerModel& m, UiContext& ctx, float height) {
           ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(p.nick));
           ImGui::TextUnformatted(p.nick.c_str());
           ImGui::PopStyleColor();
+          if (p.host) {
+            ImGui::SameLine();
+            ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+            ImGui::TextUnformatted("(you)");
+            ImGui::PopStyleColor();
+          }
         }
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(p.address.c_str());

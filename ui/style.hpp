@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "ui/time_text.hpp"
+
 namespace lanchat::ui {
 
 struct Fonts {
@@ -25,9 +27,6 @@ void BeginPanel(const char* title, ImVec2 pos, ImVec2 size);
 
 // A stable, readable colour per nick (same nick, same colour, on every machine).
 ImVec4 nick_colour(std::string_view nick);
-
-std::string clock_time(std::int64_t ts_ms);    // 12:03:04
-std::string format_duration(std::int64_t ms);  // 1h 02m 03s
 
 namespace colour {
 inline const ImVec4 dim{0.55f, 0.57f, 0.62f, 1.0f};

@@ -34,15 +34,22 @@ void UiModel::fail(std::string message, ErrorField field) {
   error_field_ = field;
 }
 
-void UiModel::apply(const net::Event& e) {
-  // Late events from a session the user already left must not leak into the next one.
+void UiModel::apply(const net::Event& event) {
+  // Late events from a session the user already left must not leak into the next one (the
+  // app also drops events from server and client instances it no longer owns).
   const bool live = busy_ || screen_ == Screen::room;
   if (!live) return;
-  if (hosting_) server.apply(e);
-  chat.apply(e);
+  if (hosting_) server.apply(event);
+  chat.apply(event);
   if (!busy_) return;
+  const auto& e = event.data;
   if (auto* f = std::get_if<net::ServerFailed>(&e)) {
     fail(f->error, ErrorField::address);
+  } else if (hosting_ && std::holds_alternative<net::ServerListening>(e)) {
+    // The room is up: show it (and its Stop Server) at once, whatever becomes of the
+    // host's own client, so a running server is never out of sight.
+    busy_ = false;
+    screen_ = Screen::room;
   } else if (std::holds_alternative<net::ClientWelcome>(e)) {
     busy_ = false;
     screen_ = Screen::room;

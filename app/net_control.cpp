@@ -1,10 +1,10 @@
-#include "app/session.hpp"
+#include "app/net_control.hpp"
 
 #include <future>
 
 namespace lanchat::app {
 
-Session::Session(net::EventQueue& events) : events_(events) {
+NetControl::NetControl(net::EventQueue& events) : events_(events) {
   net::raise_fd_limit();
   net_.start([this](const char* what) {
     events_.push(net::ServerLog{net::now_ms(), net::LogLevel::error,
@@ -12,11 +12,11 @@ Session::Session(net::EventQueue& events) : events_(events) {
   });
 }
 
-Session::~Session() {
+NetControl::~NetControl() {
   shutdown();
 }
 
-void Session::host(const ui::HostRequest& r) {
+void NetControl::host(const ui::HostRequest& r) {
   drop_client();
   drop_server("the host restarted the server");
   net::ServerConfig cfg = server_defaults_;
@@ -25,12 +25,13 @@ void Session::host(const ui::HostRequest& r) {
   cfg.room = r.room;
   cfg.password = r.password;
   server_ = net::Server::create(net_.context(), cfg, events_);
+  server_id_ = server_->id();
   hosting_ = r;
   awaiting_listen_ = true;
   net_.post([s = server_] { s->start(); });
 }
 
-void Session::join(const ui::JoinRequest& r) {
+void NetControl::join(const ui::JoinRequest& r) {
   drop_client();
   drop_server("the host left");
   net::ClientConfig cfg;
@@ -42,10 +43,12 @@ void Session::join(const ui::JoinRequest& r) {
   start_client(std::move(cfg));
 }
 
-void Session::on_event(const net::Event& e) {
-  if (auto* l = std::get_if<net::ServerListening>(&e); l != nullptr && awaiting_listen_) {
+void NetControl::on_event(const net::Event& e) {
+  if (e.source != server_id_ || server_id_ == 0) return;
+  if (auto* l = std::get_if<net::ServerListening>(&e.data); l != nullptr && awaiting_listen_) {
     awaiting_listen_ = false;
-    // The host chats through its own server like everyone else, over loopback.
+    // The host chats through its own server like everyone else, over loopback; the server
+    // learns which connection that is, so it is shown as the host's and never moderated.
     net::ClientConfig cfg;
     const bool any = hosting_.bind == "0.0.0.0" || hosting_.bind.empty();
     cfg.host = any ? "127.0.0.1" : hosting_.bind == "::" ? "::1" : l->address;
@@ -53,49 +56,67 @@ void Session::on_event(const net::Event& e) {
     cfg.nick = hosting_.nick;
     cfg.password = hosting_.password;
     cfg.reconnect = true;
+    cfg.on_connected = [weak = std::weak_ptr<net::Server>(server_)](const auto& local) {
+      if (auto s = weak.lock()) s->set_host_endpoint(local);
+    };
     start_client(std::move(cfg));
-  } else if (std::holds_alternative<net::ServerFailed>(e)) {
+  } else if (std::holds_alternative<net::ServerFailed>(e.data)) {
     awaiting_listen_ = false;
     server_.reset();
-  } else if (std::holds_alternative<net::ServerStopped>(e)) {
+  } else if (std::holds_alternative<net::ServerStopped>(e.data)) {
     server_.reset();
   }
 }
 
-void Session::start_client(net::ClientConfig cfg) {
+void NetControl::start_client(net::ClientConfig cfg) {
   client_ = net::Client::create(net_.context(), std::move(cfg), events_);
+  client_id_ = client_->id();
   net_.post([c = client_] { c->start(); });
 }
 
-void Session::say(std::string text) {
-  if (!client_) return;
-  net_.post([c = client_, t = std::move(text)]() mutable { c->say(std::move(t)); });
+bool NetControl::say(std::string text, std::uint64_t local_id) {
+  if (!client_) return false;
+  net_.post(
+      [c = client_, t = std::move(text), local_id]() mutable { c->say(std::move(t), local_id); });
+  return true;
 }
 
-void Session::stop_server(std::string reason) {
+void NetControl::rejoin_as(std::string nick) {
+  if (!client_) return;
+  net_.post([c = client_, n = std::move(nick)]() mutable { c->rejoin_as(std::move(n)); });
+}
+
+void NetControl::stop_server(std::string reason) {
   if (!server_) return;
   net_.post([s = server_, r = std::move(reason)]() mutable { s->stop(std::move(r)); });
 }
 
-void Session::drop_client() {
+void NetControl::resync() {
+  if (server_) net_.post([s = server_] { s->emit_snapshot(); });
+  if (client_) net_.post([c = client_] { c->emit_snapshot(); });
+}
+
+void NetControl::drop_client() {
+  client_id_ = 0;
   if (!client_) return;
   net_.post([c = std::move(client_)] { c->quit(); });
   client_.reset();
 }
 
-void Session::drop_server(std::string reason) {
+void NetControl::drop_server(std::string reason) {
   awaiting_listen_ = false;
+  server_id_ = 0;
   if (!server_) return;
   net_.post([s = std::move(server_), r = std::move(reason)]() mutable { s->stop(std::move(r)); });
   server_.reset();
 }
 
-void Session::leave() {
+void NetControl::leave() {
   drop_client();
   drop_server("the host left the room");
 }
 
-void Session::shutdown() {
+void NetControl::shutdown() {
   if (!net_.running()) return;
   // Say bye and send everyone the shutdown notice before the thread goes; wait a little
   // for it to get out, never for long.

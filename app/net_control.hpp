@@ -1,6 +1,8 @@
 #pragma once
 // Owns the network side of the window: the net thread, our server (when hosting) and our
-// client. The only place where UI actions become posts to the net thread.
+// client. The only place where UI actions become posts to the net thread, and the one
+// that knows which server and client instances are ours: events from any other (one we
+// already let go of, still winding down) are not for the UI.
 #include <memory>
 
 #include "net/client.hpp"
@@ -11,35 +13,51 @@
 
 namespace lanchat::app {
 
-class Session {
+class NetControl {
  public:
-  explicit Session(net::EventQueue& events);
-  ~Session();
+  explicit NetControl(net::EventQueue& events);
+  ~NetControl();
+  NetControl(const NetControl&) = delete;
+  NetControl& operator=(const NetControl&) = delete;
 
   // Limits and other settings for the server host() starts (from the command line);
   // the launcher fills in address, port, room and password.
   void set_server_defaults(net::ServerConfig config) { server_defaults_ = std::move(config); }
   void host(const ui::HostRequest& r);
   void join(const ui::JoinRequest& r);
-  void say(std::string text);
+  // False if there is no client to send it (the caller shows it as not sent).
+  bool say(std::string text, std::uint64_t local_id);
+  void rejoin_as(std::string nick);
   void stop_server(std::string reason);
   // Leaves the room: bye from our client and, when hosting, the server stopped.
   void leave();
   // Before the window closes: stops gracefully (bounded wait), then joins the net thread.
   void shutdown();
-  // Sees every event before the UI does (starts the host's own client once listening).
+  // Asks our server and client for a snapshot of their state (after the queue overflowed).
+  void resync();
+
+  // True for events the UI should see: from our current server or client, or made by the
+  // queue itself (source 0).
+  bool owns(const net::Event& e) const {
+    return e.source == 0 || (e.source == server_id_ && server_id_ != 0) ||
+           (e.source == client_id_ && client_id_ != 0);
+  }
+  // Sees every event the UI will see, before it does (starts the host's own client once
+  // the server listens).
   void on_event(const net::Event& e);
 
  private:
-  net::ServerConfig server_defaults_;
   void start_client(net::ClientConfig cfg);
   void drop_client();
   void drop_server(std::string reason);
 
+  net::ServerConfig server_defaults_;
   net::EventQueue& events_;
   net::NetThread net_;
   std::shared_ptr<net::Server> server_;
   std::shared_ptr<net::Client> client_;
+  net::InstanceId server_id_ = 0;
+  net::InstanceId client_id_ = 0;
   ui::HostRequest hosting_;  // what we host, to start our own client once listening
   bool awaiting_listen_ = false;
 };

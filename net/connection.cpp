@@ -1,0 +1,379 @@
+#include "net/connection.hpp"
+
+#include <cstdio>
+#include <span>
+
+#include "net/server.hpp"
+
+namespace lanchat::net {
+
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kMaxGather = 64;
+constexpr std::size_t kMaxGatherBytes = 256 * 1024;
+constexpr int kErrorsLoggedOneByOne = 5;
+constexpr auto kErrorSummaryEvery = std::chrono::seconds(10);
+constexpr auto kRefusalWindow = std::chrono::seconds(10);
+// Bytes of input allowed per line of the line rate: a 4,000-character message in any
+// script fits four times over.
+constexpr double kBytesPerLine = 16384;
+
+bool is_blank(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// A keepalive that went unanswered surfaces as ETIMEDOUT: the peer vanished.
+std::string_view reason_for(const asio::error_code& ec) {
+  return ec == asio::error::timed_out ? proto::reason::timeout : proto::reason::disconnect;
+}
+
+std::string rate_text(double rate) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", rate);
+  return buf;
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, tcp::socket socket, std::uint64_t id, std::string address,
+                       std::string ip)
+    : server_(&server),
+      socket_(std::move(socket)),
+      framer_(server.config_.max_line_bytes),
+      id_(id),
+      address_(std::move(address)),
+      ip_(std::move(ip)) {
+  const auto now = std::chrono::steady_clock::now();
+  const ServerConfig& c = server.config_;
+  say_budget_ = TokenBucket(c.max_msg_rate, static_cast<double>(c.max_msg_burst), now);
+  if (c.max_line_rate > 0) {
+    line_budget_ = TokenBucket(c.max_line_rate, c.max_line_rate * 4, now);
+    byte_budget_ =
+        TokenBucket(c.max_line_rate * kBytesPerLine, c.max_line_rate * kBytesPerLine * 4, now);
+  }
+  refusals_since_ = now;
+  connected_at = now_ms();
+}
+
+std::string Connection::who() const {
+  std::string s = "#" + std::to_string(id_);
+  if (member_ != nullptr) s += " (" + member_->nick + ")";
+  return s;
+}
+
+void Connection::start() {
+  wait_readable();
+}
+
+// ---- input ------------------------------------------------------------------------------
+
+void Connection::wait_readable() {
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
+}
+
+void Connection::on_readable(const asio::error_code& ec) {
+  if (closed_) return;
+  if (ec) {
+    close(reason_for(ec));
+    return;
+  }
+  asio::error_code rec;
+  const std::size_t n =
+      socket_.read_some(asio::buffer(server_->scratch(), server_->scratch_size()), rec);
+  if (rec == asio::error::would_block || rec == asio::error::try_again) {
+    wait_readable();
+    return;
+  }
+  if (rec) {
+    close(reason_for(rec));
+    return;
+  }
+  if (!closing_) {
+    // Whatever goes wrong while handling this connection's input stays with it: it is
+    // closed, the room is left consistent, and every other connection goes on.
+    try {
+      framer_.feed(
+          std::string_view(server_->scratch(), n),
+          [this](std::string_view line) { return on_line(line) && !closed_ && !closing_; },
+          [this] { return on_too_long() && !closed_ && !closing_; });
+    } catch (const std::exception& e) {
+      server_->contain(*this, "reading", e.what());
+      return;
+    } catch (...) {
+      server_->contain(*this, "reading", "unknown exception");
+      return;
+    }
+  }
+  if (!closed_) wait_readable();
+}
+
+bool Connection::charge_line(std::size_t bytes) {
+  const auto now = std::chrono::steady_clock::now();
+  if (line_budget_.take(1, now) && byte_budget_.take(static_cast<double>(bytes), now)) return true;
+  refused("too much input: at most " + rate_text(server_->config_.max_line_rate) +
+          " lines per second; this line was ignored");
+  return false;
+}
+
+void Connection::refused(std::string message) {
+  reply_error(proto::err::rate_limited, std::move(message));
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refusals_since_ > kRefusalWindow) {
+    refusals_since_ = now;
+    refusals_ = 0;
+  }
+  const std::size_t limit = server_->config_.max_refusals;
+  if (limit == 0 || ++refusals_ <= limit) return;
+  server_->log(LogLevel::warn, who() + " from " + address_ + " disconnected: still sending after " +
+                                   std::to_string(limit) + " refusals in 10 s");
+  reply_error(proto::err::rate_limited,
+              "disconnected: still sending after " + std::to_string(limit) +
+                  " messages were refused within 10 seconds",
+              /*log=*/false);
+  depart(proto::reason::disconnect);
+  begin_close();
+}
+
+bool Connection::on_line(std::string_view line) {
+  if (!charge_line(line.size() + 1)) return true;
+  if (server_->config_.fault_hook) server_->config_.fault_hook("line", line);
+  if (is_blank(line)) return true;  // a stray Enter in nc is not worth an error
+  auto decoded = proto::decode_client(line);
+  if (auto* e = std::get_if<proto::Error>(&decoded)) {
+    reply_error(e->code, std::move(e->message));
+    return true;
+  }
+  handle(std::get<proto::ClientMessage>(decoded));
+  return true;
+}
+
+bool Connection::on_too_long() {
+  if (!charge_line(server_->config_.max_line_bytes)) return true;
+  reply_error(proto::err::too_long, "line longer than " +
+                                        std::to_string(server_->config_.max_line_bytes) +
+                                        " bytes was discarded");
+  return true;
+}
+
+void Connection::handle(proto::ClientMessage& msg) {
+  if (auto* hello = std::get_if<proto::Hello>(&msg)) {
+    handle_hello(*hello);
+  } else if (auto* say = std::get_if<proto::Say>(&msg)) {
+    handle_say(say->text);
+  } else if (auto* ping = std::get_if<proto::Ping>(&msg)) {
+    deliver(make_line(proto::encode(proto::Pong{std::move(ping->id)})), Delivery::now);
+  } else {  // bye
+    server_->log(LogLevel::info, who() + " said bye");
+    depart(proto::reason::quit);
+    begin_close();
+  }
+}
+
+void Connection::handle_hello(proto::Hello& hello) {
+  if (member_ != nullptr) {
+    reply_error(proto::err::already_joined, "already joined as \"" + member_->nick + "\"");
+    return;
+  }
+  Server::Admission a = server_->admit(*this, hello);
+  if (a.error) {
+    reply_error(a.error->code, std::move(a.error->message), a.log_error);
+    if (a.close) begin_close();
+    return;
+  }
+  member_ = a.member;
+  ever_joined = true;
+}
+
+void Connection::handle_say(std::string& text) {
+  if (member_ == nullptr) {
+    reply_error(proto::err::not_joined, "send hello before say");
+    return;
+  }
+  if (!say_budget_.take(1, std::chrono::steady_clock::now())) {
+    const ServerConfig& c = server_->config_;
+    refused("too many messages: at most " + rate_text(c.max_msg_rate) + " per second (bursts of " +
+            std::to_string(c.max_msg_burst) + "); this one was not sent");
+    return;
+  }
+  server_->room_.say(*member_, std::move(text));
+}
+
+void Connection::depart(std::string_view reason) {
+  if (member_ != nullptr) {
+    Member* m = member_;
+    member_ = nullptr;
+    server_->room_.leave(*m, reason);
+  }
+  if (!reported) {
+    reported = true;
+    server_->events_.emit(PeerClosed{id_, std::string(reason), now_ms()});
+    if (!ever_joined) server_->log(LogLevel::info, who() + " closed before joining");
+  }
+}
+
+void Connection::dismissed(std::string_view reason) {
+  member_ = nullptr;  // the room has let it go already
+  close(reason);
+}
+
+void Connection::reply_error(std::string_view code, std::string message, bool log) {
+  if (log) {
+    if (errors_logged_ < kErrorsLoggedOneByOne) {
+      ++errors_logged_;
+      server_->log(LogLevel::warn, who() + ": " + std::string(code) + ": " + message);
+    } else {
+      if (error_tally_.empty()) tally_since_ = std::chrono::steady_clock::now();
+      ++error_tally_[std::string(code)];
+    }
+  }
+  deliver(make_line(proto::encode(proto::Error{std::string(code), std::move(message)})),
+          Delivery::now);
+}
+
+void Connection::report_errors(bool final) {
+  if (error_tally_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!final && now - tally_since_ < kErrorSummaryEvery) return;
+  std::uint64_t total = 0;
+  std::string detail;
+  for (const auto& [code, n] : error_tally_) {
+    total += n;
+    detail += (detail.empty() ? "" : ", ") + code + " " + std::to_string(n);
+  }
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - tally_since_).count();
+  server_->log(LogLevel::warn, who() + ": " + std::to_string(total) + " more errors in " +
+                                   std::to_string(std::max<std::int64_t>(secs, 1)) + " s (" +
+                                   detail + ")");
+  error_tally_.clear();
+}
+
+// ---- output -----------------------------------------------------------------------------
+
+void Connection::deliver(const SharedLine& line, Delivery how) {
+  if (closed_ || slow) return;
+  const ServerConfig& c = server_->config_;
+  if (how != Delivery::forced && out_bytes_ + line->size() > c.max_backlog_bytes) {
+    slow = true;
+    server_->kick_later(shared_from_this());
+    return;
+  }
+  out_bytes_ += line->size();
+  server_->add_queued(line->size());
+  out_.push_back(line);
+  const bool urgent = how != Delivery::presence;
+  if (urgent) urgent_queued_ = true;
+  if (writing_) return;  // goes out when the write in flight completes
+  if (urgent ? !dirty_ : !dirty_ && !presence_dirty_) {
+    (urgent ? dirty_ : presence_dirty_) = true;
+    server_->mark_dirty(shared_from_this(), urgent);
+  }
+}
+
+void Connection::start_write() {
+  dirty_ = false;
+  presence_dirty_ = false;
+  if (closed_ || writing_) return;
+  if (out_.empty()) {
+    if (closing_) half_close();
+    return;
+  }
+  if (server_->config_.fault_hook) server_->config_.fault_hook("write", *out_.front());
+  gather_.clear();
+  std::size_t bytes = 0;
+  std::size_t skip = front_offset_;
+  for (const auto& l : out_) {
+    gather_.push_back(asio::buffer(*l) + skip);
+    bytes += l->size() - skip;
+    skip = 0;
+    if (gather_.size() == kMaxGather || bytes >= kMaxGatherBytes) break;
+  }
+  if (gather_.size() == out_.size()) urgent_queued_ = false;
+  writing_ = true;
+  socket_.async_write_some(std::span<const asio::const_buffer>(gather_),
+                           [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+                             self->on_written(ec, n);
+                           });
+}
+
+void Connection::on_written(const asio::error_code& ec, std::size_t n) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) {
+    close(reason_for(ec));
+    return;
+  }
+  server_->remove_queued(n);
+  out_bytes_ -= n;
+  while (n > 0) {
+    const std::size_t rest = out_.front()->size() - front_offset_;
+    if (n >= rest) {
+      n -= rest;
+      front_offset_ = 0;
+      out_.pop_front();
+    } else {
+      front_offset_ += n;
+      n = 0;
+    }
+  }
+  // Only join/leave notices came in meanwhile: they wait for the presence batch too,
+  // otherwise every member would get one write per join during a storm of joins.
+  if (!out_.empty() && !urgent_queued_ && !closing_) {
+    if (!dirty_ && !presence_dirty_) {
+      presence_dirty_ = true;
+      server_->mark_dirty(shared_from_this(), /*urgent=*/false);
+    }
+    return;
+  }
+  start_write();
+}
+
+void Connection::release_queue() {
+  server_->remove_queued(out_bytes_);
+  out_bytes_ = 0;
+  front_offset_ = 0;
+  out_.clear();
+}
+
+// ---- closing ----------------------------------------------------------------------------
+
+void Connection::begin_close() {
+  if (closed_ || closing_) return;
+  closing_ = true;
+  if (!writing_ && out_.empty()) half_close();
+}
+
+// All output is out: send FIN, then keep reading (and discarding) until the peer closes
+// too. Closing with unread input would send RST, which can destroy the last lines we sent
+// (the shutdown notice) before the peer reads them.
+void Connection::half_close() {
+  if (closed_ || half_closed_) return;
+  half_closed_ = true;
+  asio::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  linger_ =
+      std::make_unique<asio::steady_timer>(socket_.get_executor(), server_->config_.close_grace);
+  linger_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    if (!ec) self->close(proto::reason::disconnect);
+  });
+}
+
+void Connection::close(std::string_view reason) {
+  if (closed_) return;
+  detach();
+  server_->on_closed(*this, reason);
+}
+
+void Connection::detach() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  if (linger_) linger_->cancel();
+  release_queue();
+}
+
+}  // namespace lanchat::net

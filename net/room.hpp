@@ -1,0 +1,111 @@
+#pragma once
+// The chat room: who is in it under which nick, what was said (the history), the one total
+// order of everything members see, and the fan-out of each line to every member. It knows
+// no sockets: a member is a Participant (a Connection in the server, a fake in the tests),
+// to which the room only hands encoded lines. Lives on the net thread.
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "net/event_queue.hpp"
+#include "net/nick.hpp"
+#include "net/protocol.hpp"
+
+namespace lanchat::net {
+
+// One encoded line, shared by every queue it is in: a broadcast is serialized once.
+using SharedLine = std::shared_ptr<const std::string>;
+SharedLine make_line(std::string bytes);
+
+// How a line is queued to a member.
+enum class Delivery : std::uint8_t {
+  now,       // chat and replies: written in this turn of the loop
+  presence,  // join and leave notices: may wait for the next presence batch (10 ms) so
+             // that a storm of joins costs each member a few writes, never behind a `now`
+  forced,    // welcome and shutdown: also exempt from the reader's backlog bound
+};
+
+// What the room needs of a member's connection.
+class Participant {
+ public:
+  virtual void deliver(const SharedLine& line, Delivery how) = 0;
+  // The room let this member go without being asked (its nick was reclaimed by a new
+  // connection of the same person); the participant closes. Its leave is already out.
+  virtual void dismissed(std::string_view reason) = 0;
+
+ protected:
+  ~Participant() = default;
+};
+
+struct Member {
+  Participant* participant = nullptr;
+  std::uint64_t conn = 0;  // the connection's number, as in the log and the panel
+  std::string nick;
+  nick::Keys keys;
+  std::string reclaim;               // the secret its welcome carried (see proto::Hello::reclaim)
+  std::uint64_t seq = 0;             // join order
+  std::size_t slot = 0;              // index in the fan-out list
+  bool host = false;                 // the host's own client
+  std::list<Member>::iterator self;  // where the room keeps it (O(1) removal)
+};
+
+struct RoomConfig {
+  std::string name = "lanchat";
+  std::string room_id;  // empty: a new random id (ids are comparable for this run only)
+  std::size_t welcome_history = proto::kHistorySize;
+};
+
+class Room {
+ public:
+  Room(RoomConfig config, EventSink& events);
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  // Admits a member under hello.nick, sends it the welcome and tells the others. On error
+  // nothing is sent to anyone; the caller replies with the error.
+  std::variant<Member*, proto::Error> join(Participant& who, std::uint64_t conn,
+                                           proto::Hello& hello, bool host);
+  // Removes a member and tells the others why (unless the room is closing).
+  void leave(Member& m, std::string_view reason);
+  // A message to the room, in the total order, to everyone including the sender.
+  void say(Member& m, std::string text);
+  // The server is stopping: from now on leaves are not broadcast (everyone gets
+  // `shutdown` instead).
+  void silence() { closing_ = true; }
+
+  const RoomConfig& config() const { return config_; }
+  const std::string& room_id() const { return config_.room_id; }
+  std::size_t size() const { return fanout_.size(); }
+  const std::list<Member>& members() const { return members_; }  // join order
+  std::uint64_t last_msg_id() const { return next_msg_id_; }
+
+ private:
+  Member* find(const nick::Keys& keys);
+  void broadcast(const SharedLine& line, const Member* except, Delivery how);
+  void remove(Member& m);
+  const std::string& users_array();
+
+  RoomConfig config_;
+  EventSink& events_;
+  std::list<Member> members_;    // owns the members, in join order
+  std::vector<Member*> fanout_;  // the same members, compact, for broadcasts
+  std::unordered_map<std::string, Member*> by_folded_, by_shape_;
+  std::string users_array_ = "[]";  // members' nicks, encoded for the welcome
+  bool users_stale_ = false;
+  std::deque<SharedLine> history_;  // encoded msg lines, oldest first
+  std::uint64_t next_msg_id_ = 0;
+  std::uint64_t next_seq_ = 0;
+  bool closing_ = false;
+};
+
+// A new random id, 128 bits as 32 hex digits (room ids, reclaim secrets).
+std::string random_token();
+
+}  // namespace lanchat::net

@@ -44,6 +44,10 @@ void NetControl::join(const ui::JoinRequest& r) {
 }
 
 void NetControl::on_event(const net::Event& e) {
+  if (auto* d = std::get_if<net::EventsDropped>(&e.data); d != nullptr && d->other > 0) {
+    resync();  // the queue overflowed and state changes were lost: ask for the whole state
+    return;
+  }
   if (e.source != server_id_ || server_id_ == 0) return;
   if (auto* l = std::get_if<net::ServerListening>(&e.data); l != nullptr && awaiting_listen_) {
     awaiting_listen_ = false;

@@ -140,9 +140,6 @@ struct WindowApp {
     for (int i = 0; i < 20000 && events.try_pop(e, pushed); ++i) {
       if (!net.owns(e)) continue;  // from a server or client we already let go of
       if (std::holds_alternative<net::ClientChat>(e.data)) bench.on_message(pushed);
-      if (auto* d = std::get_if<net::EventsDropped>(&e.data); d != nullptr && d->other > 0) {
-        net.resync();  // state changes were lost: ask for the whole state again
-      }
       net.on_event(e);
       model.apply(e);
       any = true;

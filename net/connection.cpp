@@ -140,7 +140,7 @@ void Connection::refused(std::string message) {
 
 bool Connection::on_line(std::string_view line) {
   if (!charge_line(line.size() + 1)) return true;
-  if (server_->config_.fault_hook) server_->config_.fault_hook("line", line);
+  if (server_->config_.fault_hook) server_->config_.fault_hook("line", id_, line);
   if (is_blank(line)) return true;  // a stray Enter in nc is not worth an error
   auto decoded = proto::decode_client(line);
   if (auto* e = std::get_if<proto::Error>(&decoded)) {
@@ -281,7 +281,7 @@ void Connection::start_write() {
     if (closing_) half_close();
     return;
   }
-  if (server_->config_.fault_hook) server_->config_.fault_hook("write", *out_.front());
+  if (server_->config_.fault_hook) server_->config_.fault_hook("write", id_, *out_.front());
   gather_.clear();
   std::size_t bytes = 0;
   std::size_t skip = front_offset_;

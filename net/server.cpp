@@ -200,7 +200,9 @@ void Server::set_host_endpoint(const tcp::endpoint& ep) {
 Server::Admission Server::admit(Connection& c, proto::Hello& hello) {
   AddressState& a = address(c.ip());
   const auto now = Clock::now();
-  if (now < a.locked_until) {
+  // The host's own client shares 127.0.0.1 with anyone guessing from the same machine: a
+  // lockout of that address must not lock the host out of its own room.
+  if (now < a.locked_until && !c.host) {
     ++a.refused_while_locked;
     return {nullptr,
             proto::Error{std::string(proto::err::rate_limited),

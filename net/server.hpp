@@ -82,9 +82,10 @@ struct ServerConfig {
   std::chrono::seconds keepalive_interval{5};
   int keepalive_count = 5;
 
-  // For tests only: called before each line is handled and before each write starts, so
-  // a test can throw from inside the server (see the failure-containment test).
-  std::function<void(std::string_view where, std::string_view line)> fault_hook;
+  // For tests only: called before each line is handled ("line", the line) and before each
+  // write starts ("write", the first line queued), with the connection's number, so a test
+  // can throw from inside the server (see the failure-containment tests).
+  std::function<void(std::string_view where, std::uint64_t conn, std::string_view line)> fault_hook;
 };
 
 // Spreads a total dead-peer timeout over keepalive idle time, probe interval and count

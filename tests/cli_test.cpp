@@ -310,3 +310,59 @@ TEST(Cli, WindowWithoutADisplaySuggestsHeadless) {
   EXPECT_NE(err.find("DISPLAY"), std::string::npos) << err;
   EXPECT_NE(err.find("--headless"), std::string::npos) << err;
 }
+
+// `lanchat host --headless` probed as a hostile or careless LAN client would (issue 9):
+// no forged log line, guessing closed after 5 tries, look-alike nicks refused, idle
+// connections closed at the hello deadline.
+TEST(Cli, HeadlessHostProbedAsAHostileClientWouldGivesNothingAway) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--password", "1234",
+             "--hello-timeout", "2"});
+  const std::uint16_t port = start_host(host);
+  ASSERT_GT(port, 0);
+  RawClient idle(port);
+
+  RawClient forger(port);
+  forger.send_raw(R"({"type":"x\n[12:00:00] #99 joined as admin"})"
+                  "\n");
+  EXPECT_EQ((*forger.recv())["code"], "unknown_type");
+
+  RawClient alice(port);
+  alice.send({{"type", "hello"}, {"nick", "alice"}, {"proto", 1}, {"password", "1234"}});
+  ASSERT_EQ((*alice.recv())["type"], "welcome");
+  RawClient lookalike(port);
+  for (const char* nick : {"\u0430lice", "\u0430dmin"}) {
+    lookalike.send({{"type", "hello"}, {"nick", nick}, {"proto", 1}, {"password", "1234"}});
+    const auto e = lookalike.recv();
+    ASSERT_TRUE(e);
+    EXPECT_EQ((*e)["code"], std::string(nick) == "\u0430lice" ? "nick_taken" : "bad_nick");
+  }
+
+  RawClient guesser(port);
+  int tries = 0;
+  for (int pin = 0; pin < 2000; ++pin) {
+    guesser.send(
+        {{"type", "hello"}, {"nick", "g"}, {"proto", 1}, {"password", std::to_string(pin)}});
+    auto e = guesser.recv(2s);
+    if (!e) break;
+    ++tries;
+  }
+  EXPECT_EQ(tries, 5) << "the fifth wrong password closes the connection";
+  EXPECT_TRUE(guesser.wait_closed());
+
+  auto timeout = idle.recv(5s);
+  ASSERT_TRUE(timeout);
+  EXPECT_EQ((*timeout)["code"], "hello_timeout");
+  EXPECT_TRUE(idle.wait_closed());
+
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait(), 0);
+  std::vector<std::string> lines;
+  while (auto l = host.line(200ms)) lines.push_back(*l);
+  bool locked = false;
+  for (const auto& l : lines) {
+    EXPECT_FALSE(std::regex_search(l, std::regex(R"(^\[12:00:00\])"))) << "forged: " << l;
+    EXPECT_EQ(l.find("1234"), std::string::npos) << "the password is never logged: " << l;
+    locked |= l.find("locked out for 60 s after 5 wrong passwords") != std::string::npos;
+  }
+  EXPECT_TRUE(locked);
+}

@@ -28,8 +28,12 @@ class ClientHarness {
     net_.post([c = client_] { c->stop(); });
     net_.stop();
   }
-  void say(std::string text) {
-    net_.post([c = client_, t = std::move(text)]() mutable { c->say(std::move(t)); });
+  void say(std::string text, std::uint64_t local_id = 0) {
+    net_.post(
+        [c = client_, t = std::move(text), local_id]() mutable { c->say(std::move(t), local_id); });
+  }
+  void rejoin_as(std::string nick) {
+    net_.post([c = client_, n = std::move(nick)]() mutable { c->rejoin_as(std::move(n)); });
   }
   void quit() {
     net_.post([c = client_] { c->quit(); });
@@ -262,4 +266,186 @@ TEST(Client, ASilentServerIsDetectedAsLost) {
   auto d = c.wait_for<net::ClientDisconnected>(3s);
   ASSERT_TRUE(d);
   EXPECT_NE(d->error.find("stopped answering"), std::string::npos) << d->error;
+}
+
+namespace {
+
+// A line from the scripted server's side, parsed.
+nlohmann::json read_json(asio::ip::tcp::socket& s, asio::streambuf& buf) {
+  const std::string line = read_line(s, buf);
+  return line.empty() ? nlohmann::json() : nlohmann::json::parse(line, nullptr, false);
+}
+
+std::string welcome_line(const std::string& nick, const std::string& room_id,
+                         std::vector<proto::ChatMsg> history, const std::string& reclaim = "") {
+  proto::Welcome w{nick, "fake", 1, {nick}, std::move(history), room_id, reclaim};
+  return proto::encode(w);
+}
+
+}  // namespace
+
+// History is compared only within one room_id: a restarted server whose ids start again at
+// 1 must not have its history thrown away as "already seen".
+TEST(Client, HistoryIsDedupedWithinARoomIdAndKeptWhenTheRoomIdChanges) {
+  ScriptedServer fake([&](asio::ip::tcp::socket& s, int n) {
+    asio::streambuf buf;
+    read_line(s, buf);
+    if (n == 0) {
+      asio::write(s, asio::buffer(welcome_line("alice", "room-A",
+                                               {{1, "bob", "one", 1}, {2, "bob", "two", 2}})));
+      s.close();
+    } else if (n == 1) {
+      asio::write(s, asio::buffer(welcome_line(
+                         "alice", "room-A",
+                         {{1, "bob", "one", 1}, {2, "bob", "two", 2}, {3, "bob", "three", 3}})));
+      s.close();
+    } else {
+      // The server restarted without its history: new room id, ids from 1 again.
+      asio::write(s, asio::buffer(welcome_line("alice", "room-B", {{1, "carol", "fresh", 4}})));
+      read_line(s, buf);
+    }
+  });
+  auto cfg = config_for(fake.port(), "alice");
+  cfg.reconnect = true;
+  ClientHarness c(cfg);
+  auto w1 = c.wait_for<net::ClientWelcome>();
+  ASSERT_TRUE(w1);
+  EXPECT_EQ(w1->welcome.history.size(), 2u);
+  auto w2 = c.wait_for<net::ClientWelcome>(10s);
+  ASSERT_TRUE(w2);
+  EXPECT_TRUE(w2->same_room);
+  ASSERT_EQ(w2->welcome.history.size(), 1u) << "only what was missed";
+  EXPECT_EQ(w2->welcome.history[0].text, "three");
+  auto w3 = c.wait_for<net::ClientWelcome>(10s);
+  ASSERT_TRUE(w3);
+  EXPECT_FALSE(w3->same_room);
+  ASSERT_EQ(w3->welcome.history.size(), 1u) << "id 1 of a new room is new, not 'already seen'";
+  EXPECT_EQ(w3->welcome.history[0].text, "fresh");
+}
+
+// Text written into a link that was already dead (not yet detected) is not lost: it goes
+// out again after the rejoin, unless the room's history shows it arrived.
+TEST(Client, TextSentIntoADeadLinkIsSentAgainAfterTheRejoinUnlessTheRoomHasIt) {
+  std::promise<std::vector<std::string>> resent;
+  ScriptedServer fake([&](asio::ip::tcp::socket& s, int n) {
+    asio::streambuf buf;
+    const auto hello = read_json(s, buf);
+    if (n == 0) {
+      asio::write(s, asio::buffer(welcome_line("alice", "R", {}, "secret-1")));
+      // Two says arrive; the first made it into the room, the link dies before any echo.
+      read_line(s, buf);
+      read_line(s, buf);
+      s.close();
+    } else {
+      EXPECT_EQ(hello.value("reclaim", ""), "secret-1") << "the reconnect reclaims the nick";
+      asio::write(s, asio::buffer(welcome_line("alice", "R", {{5, "alice", "first", 1}})));
+      std::vector<std::string> says;
+      for (;;) {
+        const auto j = read_json(s, buf);
+        if (j.is_null()) break;
+        if (j["type"] == "say") {
+          says.push_back(j["text"]);
+          resent.set_value(says);
+          asio::write(s, asio::buffer(proto::encode(proto::ChatMsg{6, "alice", j["text"], 2})));
+        }
+      }
+    }
+  });
+  auto cfg = config_for(fake.port(), "alice");
+  cfg.reconnect = true;
+  ClientHarness c(cfg);
+  ASSERT_TRUE(c.wait_for<net::ClientWelcome>());
+  c.say("first", 1);
+  c.say("second", 2);
+  auto w = c.wait_for<net::ClientWelcome>(10s);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->confirmed, std::vector<std::uint64_t>{1}) << "the room had the first";
+  auto f = resent.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(f.get(), std::vector<std::string>{"second"}) << "only the second goes out again";
+  auto echo = c.wait_for<net::ClientChat>();
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->local_id, 2u);
+}
+
+// A nick taken by someone else while we were away: said once, then wait for a new nick
+// (no retry loop); the held messages go out under the new one.
+TEST(Client, ANickTakenWhileReconnectingAsksForAnotherInsteadOfRetrying) {
+  std::atomic<int> connections{0};
+  std::promise<std::string> said_as;
+  ScriptedServer fake([&](asio::ip::tcp::socket& s, int n) {
+    ++connections;
+    asio::streambuf buf;
+    const auto hello = read_json(s, buf);
+    const std::string nick = hello["nick"];
+    if (n == 0) {
+      asio::write(s, asio::buffer(welcome_line(nick, "R", {})));
+      s.close();
+    } else if (n == 1) {
+      asio::write(s, asio::buffer(proto::encode(
+                         proto::Error{"nick_taken", "nick \"alice\" is already in use"})));
+      read_line(s, buf);  // until the client closes
+    } else {
+      asio::write(s, asio::buffer(welcome_line(nick, "R", {})));
+      const auto say = read_json(s, buf);
+      said_as.set_value(nick + ": " + say.value("text", ""));
+      read_line(s, buf);
+    }
+  });
+  auto cfg = config_for(fake.port(), "alice");
+  cfg.reconnect = true;
+  ClientHarness c(cfg);
+  ASSERT_TRUE(c.wait_for<net::ClientWelcome>());
+  ASSERT_TRUE(c.wait_for<net::ClientDisconnected>());
+  c.say("typed while away", 7);
+  auto r = c.wait_for<net::ClientRejected>(10s);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->was_joined);
+  EXPECT_EQ(r->nick, "alice");
+  EXPECT_EQ(r->error.code, "nick_taken");
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(connections.load(), 2) << "no silent retry loop";
+  c.rejoin_as("alice2");
+  auto f = said_as.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(f.get(), "alice2: typed while away");
+}
+
+// When nothing can deliver a message any more, the user is told, text included.
+TEST(Client, MessagesThatCanNeverBeSentAreReportedNotDropped) {
+  TestServer srv;
+  ClientHarness c(config_for(srv.port(), "alice"));
+  ASSERT_TRUE(c.wait_for<net::ClientWelcome>());
+  srv.stop("closing time");
+  ASSERT_TRUE(c.wait_for<net::ClientShutdown>());
+  c.say("too late", 3);
+  auto f = c.wait_for<net::ClientSayFailed>();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->local_id, 3u);
+  EXPECT_EQ(f->text, "too late");
+  EXPECT_FALSE(f->error.message.empty());
+}
+
+// Against the real server: the reclaim secret from the welcome takes the nick back from a
+// connection the server still holds (the old link died without a FIN reaching it).
+TEST(Client, TheRealServerLetsAClientReclaimItsNickFromItsOwnGhost) {
+  TestServer srv;
+  RawClient watcher(srv.port());
+  watcher.join("watcher");
+  RawClient ghost(srv.port());
+  const auto w = ghost.join("dora");
+  const std::string secret = w["reclaim"];
+  watcher.recv_type("join");
+  RawClient back(srv.port());
+  back.send({{"type", "hello"}, {"nick", "dora"}, {"proto", 1}, {"reclaim", secret}});
+  auto w2 = back.recv_type("welcome");
+  ASSERT_TRUE(w2);
+  EXPECT_EQ((*w2)["nick"], "dora");
+  EXPECT_TRUE(ghost.wait_closed()) << "the ghost connection is closed";
+  auto leave = watcher.recv_type("leave");
+  ASSERT_TRUE(leave);
+  EXPECT_EQ((*leave)["reason"], "disconnect");
+  auto join = watcher.recv_type("join");
+  ASSERT_TRUE(join);
+  EXPECT_EQ((*join)["nick"], "dora");
 }

@@ -161,6 +161,12 @@ std::size_t TestServer::connections() {
   return n;
 }
 
+std::size_t TestServer::queued() {
+  std::size_t n = 0;
+  run_on_net([&] { n = server_->queued_bytes(); });
+  return n;
+}
+
 std::size_t TestServer::members() {
   std::size_t n = 0;
   run_on_net([&] { n = server_->member_count(); });

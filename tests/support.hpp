@@ -69,6 +69,7 @@ class TestServer {
   // Read on the net thread, which owns the server's state.
   std::size_t connections();
   std::size_t members();
+  std::size_t queued();  // all connections' unsent bytes
 
  private:
   void drain();

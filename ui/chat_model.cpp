@@ -178,6 +178,7 @@ void ChatModel::apply(const net::Event& event) {
           connection_ = Connection::rejected;
           refused_nick_ = e.error.code == "nick_taken" || e.error.code == "bad_nick" ? e.nick : "";
           status_ = "Not joined: " + e.error.message;
+          refusal_ = e.error.message;
           users_.clear();
           if (e.was_joined) {
             add_info("Could not rejoin: " + e.error.message +

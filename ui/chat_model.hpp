@@ -69,6 +69,7 @@ class ChatModel {
   const std::string& nick() const { return nick_; }
   // The nick the server refused, while connection() is rejected: choose another.
   const std::string& refused_nick() const { return refused_nick_; }
+  const std::string& refusal() const { return refusal_; }  // the server's words
   std::optional<std::chrono::microseconds> rtt() const { return rtt_; }
   // Bumped on every change, so a view can tell that something changed.
   std::uint64_t revision() const { return revision_; }
@@ -102,6 +103,7 @@ class ChatModel {
   std::string room_;
   std::string nick_;
   std::string refused_nick_;
+  std::string refusal_;
   std::optional<std::chrono::microseconds> rtt_;
   std::uint64_t revision_ = 0;
   static constexpr std::uint64_t kFirstLine = std::uint64_t{1} << 40;

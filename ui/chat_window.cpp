@@ -64,11 +64,11 @@ std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float wid
   const std::uint64_t first = m.first_line();
   const std::uint64_t end = m.end_line();
   if (s.rows_generation != m.generation()) {
-    // A new session starts small: lay it out from the top.
+    // A new session: laid out like a resize, newest first, a slice per frame.
     s.rows.clear();
     s.rows_generation = m.generation();
     s.rows_width = width;
-    s.rows_first = s.rows_next = first;
+    s.rows_first = s.rows_next = end;
     s.has_anchor = false;
   } else if (std::abs(s.rows_width - width) > 0.5f) {
     // Re-wrap from the newest line backwards: the bottom, where readers mostly are, is
@@ -198,12 +198,15 @@ void DrawPending(const ChatModel& m, UiContext& ctx) {
 
 void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   const ChatModel& m = model.chat;
-  ImGui::TextUnformatted(m.room().empty() ? "lanchat" : m.room().c_str());
+  const std::string& room = !m.room().empty() ? m.room() : model.server.room();
+  ImGui::TextUnformatted(room.empty() ? "lanchat" : room.c_str());
   ImGui::SameLine();
-  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-  ImGui::Text("as %s", m.nick().c_str());
-  ImGui::PopStyleColor();
-  ImGui::SameLine();
+  if (!m.nick().empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::Text("as %s", m.nick().c_str());
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+  }
   ImVec4 c = colour::ok;
   if (m.connection() == Connection::reconnecting || m.connection() == Connection::connecting) {
     c = colour::warn;
@@ -260,12 +263,15 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
 void DrawRejoin(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   const ChatModel& m = model.chat;
   ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
-  ImGui::TextWrapped("%s", m.status().c_str());
+  if (m.refused_nick().empty()) {
+    ImGui::TextWrapped("The room did not let you in: %s", m.refusal().c_str());
+  } else {
+    ImGui::TextWrapped("The room did not let you in as \"%s\": %s. Pick another nick:",
+                       m.refused_nick().c_str(), m.refusal().c_str());
+  }
   ImGui::PopStyleColor();
   if (!m.refused_nick().empty()) {
     if (s.rejoin_nick.empty()) s.rejoin_nick = m.refused_nick() + "_";
-    ImGui::TextUnformatted("Join as:");
-    ImGui::SameLine();
     ImGui::SetNextItemWidth(220.0f * ctx.scale);
     const bool enter =
         ImGui::InputText("##rejoin_nick", &s.rejoin_nick, ImGuiInputTextFlags_EnterReturnsTrue);
@@ -414,9 +420,11 @@ void DrawHistory(ChatViewState& s, const ChatModel& m, UiContext& ctx, ImVec2 si
   // same frame and the view does not jump.
   const float row_h = ImGui::GetTextLineHeightWithSpacing();
   if (s.content_width > 0) {
-    if (auto y = update_rows(s, m, s.content_width, row_h)) {
-      ImGui::SetNextWindowScroll(ImVec2(-1.0f, *y));
-    }
+    if (auto y = update_rows(s, m, s.content_width, row_h)) s.scroll_to = *y;
+  }
+  if (s.scroll_to) {
+    ImGui::SetNextWindowScroll(ImVec2(-1.0f, *s.scroll_to));
+    s.scroll_to.reset();
   }
   ImGui::BeginChild("##history", size, true);
   s.content_width = ImGui::GetContentRegionAvail().x;  // laid out for from the next frame

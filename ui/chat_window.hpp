@@ -3,6 +3,7 @@
 // the users list, connection status with RTT, and the input line.
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 
 #include "ui/context.hpp"
@@ -36,6 +37,8 @@ struct ChatViewState {
   float content_width = -1.0f;  // the history's width last frame
   float scroll_y = 0.0f;        // the history's scroll position last frame
   bool at_bottom = true;
+  // A scroll position for the history to take on the next frame (jumping to a line).
+  std::optional<float> scroll_to;
   // While re-wrapping: the line the reader had at the top of the view, to bring back.
   std::uint64_t anchor_line = 0;
   bool has_anchor = false;

@@ -262,8 +262,9 @@ class Headless:
             self.proc.wait(timeout=10)
 
 
-def start_headless_host(binary, artifacts, name="host"):
-    h = Headless(binary, ["host", "--bind", "127.0.0.1", "--port", "0", "--name", "Lab 2"], artifacts, name)
+def start_headless_host(binary, artifacts, name="host", port=0, extra=()):
+    h = Headless(binary, ["host", "--bind", "127.0.0.1", "--port", str(port), "--name", "Lab 2", *extra],
+                 artifacts, name)
     line = wait_until(lambda: h.out().split("\n")[0] if "\n" in h.out() else None, 10, "startup line")
     m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)", line)
     if not m:

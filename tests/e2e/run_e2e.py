@@ -192,7 +192,108 @@ def scenario_launcher_errors(binary, art):
         x.close()
 
 
-SCENARIOS = {"host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors}
+def grab_nick_when_port_opens(port, nick, result, stop):
+    """Connects the moment the port opens and joins as `nick`: wins the race against the
+    host window's own client, which connects only after its next frame."""
+    import json
+    import socket
+    while not stop.is_set():
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+        except OSError:
+            time.sleep(0.001)
+            continue
+        s.sendall((json.dumps({"type": "hello", "nick": nick, "proto": 1}) + "\n").encode())
+        reply = s.makefile().readline()
+        result["reply"] = reply
+        result["sock"] = s  # keep the nick while the test runs
+        return
+
+
+def scenario_host_refused(binary, art):
+    """The host's own nick is taken before its client connects: the window stays with its
+    running server, says why, takes another nick, and Stop Server still works."""
+    import threading
+    x = Xvfb()
+    win = None
+    try:
+        for attempt in range(3):
+            port = free_port()
+            result, stop = {}, threading.Event()
+            t = threading.Thread(target=grab_nick_when_port_opens, args=(port, "Zoë", result, stop))
+            t.start()
+            win = Window(binary, x, art, args=["host", "--nick", "Zoë", "--bind", "127.0.0.1",
+                                               "--port", str(port), "--name", "Lab 2"],
+                         name="host-refused-window")
+            t.join(10)
+            stop.set()
+            if '"welcome"' in result.get("reply", ""):
+                break
+            win.close()  # the window's client was faster this time: try again
+            win = None
+        check(win is not None, "could not take the host's nick first in 3 tries")
+        win.wait_fact("screen", lambda v: v == "host")
+        win.wait_fact("connection", lambda v: v is not None and "already in use" in v)
+        win.wait_fact("server_state", lambda v: v == "Running")
+        win.widget("chat.rejoin_nick")
+        time.sleep(0.3)
+        win.screenshot("host-nick-refused")
+        win.replace_field("chat.rejoin_nick", "Zoë2")
+        win.click("chat.rejoin")
+        win.wait_fact("users", lambda v: v is not None and "Zoë2" in v and "Zoë" in v)
+        win.wait_fact("connection", lambda v: v == "Connected")
+        win.click("server.stop")
+        win.widget("stop.reason")
+        win.click("stop.confirm")
+        win.wait_fact("server_state", lambda v: v == "Stopped")
+        check(win.close() == 0, "window exit status")
+        result["sock"].close()
+    finally:
+        if win and win.alive():
+            win.close()
+        x.close()
+
+
+def scenario_join_reconnect(binary, art):
+    """The host dies; what the user types meanwhile shows as pending and goes out once the
+    window has reconnected to the restarted host."""
+    x = Xvfb()
+    port = free_port()
+    host, _ = start_headless_host(binary, art, "reconnect-host-1", port=port)
+    win = carol = host2 = None
+    try:
+        win = Window(binary, x, art, args=["join", f"127.0.0.1:{port}", "--nick", "Zoë"],
+                     name="reconnect-window")
+        win.wait_fact("connection", lambda v: v == "Connected")
+        host.proc.kill()  # no shutdown notice: the link just dies
+        host.proc.wait()
+        win.wait_fact("connection", lambda v: v is not None and "reconnecting" in v.lower())
+        win.click("chat.input")
+        win.type_message("written while the host was down")
+        win.key("Return")
+        win.wait_fact("pending", lambda v: v and v[0]["text"] == "written while the host was down"
+                      and not v[0]["failed"])
+        time.sleep(0.3)
+        win.screenshot("join-pending")
+        host2, _ = start_headless_host(binary, art, "reconnect-host-2", port=port)
+        carol = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "carol"], art, "reconnect-carol")
+        carol.wait_out("you joined")
+        win.wait_fact("connection", lambda v: v == "Connected", timeout=20)
+        carol.wait_out("<Zoë> written while the host was down", timeout=10)
+        win.wait_fact("pending", lambda v: v == [])
+        win.wait_fact("chat_lines", lambda v: v is not None and any("server restarted" in l for l in v))
+        check(win.close() == 0, "window exit status")
+    finally:
+        for p in (carol, host2, host):
+            if p:
+                p.stop()
+        if win and win.alive():
+            win.close()
+        x.close()
+
+
+SCENARIOS = {"join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+             "host_refused": scenario_host_refused}
 
 
 def main():

@@ -1,0 +1,105 @@
+// The chat view's layout under Dear ImGui without a window: a context with a display size
+// and a font atlas is all ImGui needs to lay out and build draw lists.
+#include <gtest/gtest.h>
+#include <imgui.h>
+
+#include "ui/chat_window.hpp"
+
+using namespace lanchat;
+using namespace lanchat::ui;
+
+namespace {
+
+struct Headless {
+  Headless() {
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.DisplaySize = ImVec2(1100, 720);
+    unsigned char* px = nullptr;
+    int w = 0, h = 0;
+    io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+  }
+  ~Headless() { ImGui::DestroyContext(); }
+
+  void frame(ChatViewState& s, const UiModel& m, float width) {
+    ImGui::GetIO().DeltaTime = 1.0f / 60.0f;
+    ImGui::NewFrame();
+    ActionList actions;
+    UiContext ctx{&fonts, &probe, 1.0f, &actions, {}};
+    DrawChat(s, m, ctx, ImVec2(0, 0), ImVec2(width, 700));
+    ImGui::Render();
+  }
+  Fonts fonts;
+  Probe probe;
+};
+
+UiModel room_with(std::size_t lines) {
+  UiModel ui;
+  ui.begin_join({"h", 1, "me", ""});
+  ui.apply(net::ClientWelcome{proto::Welcome{"me", "Lab", 1, {"me"}, {}}, false});
+  for (std::size_t i = 1; i <= lines; ++i) {
+    ui.apply(net::ClientChat{proto::ChatMsg{i, "bob",
+                                            "line " + std::to_string(i) +
+                                                " with enough words in it to wrap when the chat is "
+                                                "narrow, as real messages do",
+                                            1000}});
+  }
+  return ui;
+}
+
+}  // namespace
+
+TEST(ChatView, ReWrappingAfterAResizeIsSpreadOverFramesNewestFirst) {
+  Headless imgui;
+  UiModel ui = room_with(50'000);
+  ChatViewState s;
+  for (int i = 0; i < 60 && !(s.rows_first == ui.chat.first_line() && s.rows_width > 0); ++i) {
+    imgui.frame(s, ui, 1000);
+  }
+  ASSERT_EQ(s.rows_first, ui.chat.first_line()) << "laid out within 60 frames";
+  ASSERT_EQ(s.rows_next, ui.chat.end_line());
+  const std::size_t wide_rows = s.rows.size();
+
+  imgui.frame(s, ui, 500);  // the user narrows the window: noticed this frame
+  imgui.frame(s, ui, 500);  // and laid out from here on
+  const std::uint64_t done = ui.chat.end_line() - s.rows_first;
+  EXPECT_LE(done, static_cast<std::uint64_t>(kRelayoutLinesPerFrame))
+      << "one frame re-wraps a bounded slice, not 50,000 lines";
+  EXPECT_EQ(s.rows.back().line, ui.chat.end_line() - 1) << "the newest lines first";
+  int frames = 2;
+  while (s.rows_first != ui.chat.first_line() && frames < 100) {
+    imgui.frame(s, ui, 500);
+    ++frames;
+  }
+  EXPECT_EQ(s.rows_first, ui.chat.first_line());
+  EXPECT_GE(frames, 50'000 / kRelayoutLinesPerFrame);
+  EXPECT_GT(s.rows.size(), wide_rows) << "narrower: more rows";
+  for (std::size_t i = 1; i < s.rows.size(); ++i) {
+    ASSERT_LE(s.rows[i - 1].line, s.rows[i].line) << "rows stay in line order";
+  }
+}
+
+TEST(ChatView, AReaderScrolledUpKeepsTheirLineThroughAResize) {
+  Headless imgui;
+  UiModel ui = room_with(20'000);
+  ChatViewState s;
+  for (int i = 0; i < 40; ++i) imgui.frame(s, ui, 1000);
+  ASSERT_EQ(s.rows_first, ui.chat.first_line());
+  // Scroll to the row of line 5,000 (as the mouse wheel would, one frame before).
+  const float row_h = ImGui::GetTextLineHeightWithSpacing();
+  std::size_t index = 0;
+  while (s.rows[index].line < ui.chat.first_line() + 5'000) ++index;
+  const std::uint64_t reading = s.rows[index].line;
+  s.scroll_y = static_cast<float>(index) * row_h;
+  s.at_bottom = false;
+  s.jump_to_bottom = false;
+  s.scroll_to = s.scroll_y;
+  imgui.frame(s, ui, 1000);
+  ASSERT_NEAR(s.scroll_y, static_cast<float>(index) * row_h, row_h);
+  for (int i = 0; i < 40; ++i) imgui.frame(s, ui, 450);
+  ASSERT_EQ(s.rows_first, ui.chat.first_line());
+  const auto top = static_cast<std::size_t>(s.scroll_y / row_h + 0.5f);
+  ASSERT_LT(top, s.rows.size());
+  EXPECT_EQ(s.rows[top].line, reading) << "the line being read is back at the top";
+}

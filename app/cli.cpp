@@ -66,6 +66,21 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                    "backlogs are dropped (0: no limit)")
       ->capture_default_str();
 
+  std::string data_dir;
+  host->add_option("--data-dir", data_dir,
+                   "where rooms keep their history (default: $XDG_DATA_HOME/lanchat, i.e. "
+                   "~/.local/share/lanchat); each room in DIR/rooms/ROOM.sqlite3");
+  host->add_flag("--no-store", o.host.store.no_store,
+                 "keep history in memory only: it is gone when the server stops");
+  host->add_option("--keep-days", o.host.store.keep_days,
+                   "forget messages older than this many days (0: keep them all)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  host->add_option("--keep-messages", o.host.store.keep_messages,
+                   "keep at most this many messages, the newest (0: all; a --no-store room keeps "
+                   "100,000)")
+      ->capture_default_str();
+
   std::string target;
   auto* join = app.add_subcommand("join", "join a room");
   join->add_option("target", target, "HOST[:PORT] of the server")->required();
@@ -92,6 +107,7 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
     auto port = net::parse_port(port_text, /*allow_zero=*/true);
     if (auto* e = std::get_if<std::string>(&port)) return usage_error(*e);
     o.host.port = std::get<std::uint16_t>(port);
+    o.host.store.data_dir = data_dir;
     if (!o.host.nick.empty()) {
       if (auto why = proto::check_nick(o.host.nick)) return usage_error("bad --nick: " + *why);
     }

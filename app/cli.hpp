@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "net/server.hpp"
+#include "net/store.hpp"
 
 namespace lanchat::app {
 
@@ -27,6 +28,7 @@ struct HostOptions {
   std::size_t max_unjoined_per_ip = 64;
   int hello_timeout = 60;             // seconds to say hello
   std::size_t max_memory_mib = 1024;  // all connections' unsent output together
+  net::StoreSettings store;           // where history is kept, and for how long
 };
 
 struct JoinOptions {

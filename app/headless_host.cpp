@@ -9,6 +9,7 @@
 #include "net/endpoint.hpp"
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
+#include "net/store.hpp"
 
 namespace lanchat::app {
 
@@ -19,6 +20,16 @@ int run_headless_host(const HostOptions& options) {
 
   const net::ServerConfig config = server_config(options);
   auto server = net::Server::create(net.context(), config, events);
+  // The store is opened here, before the net thread runs: it reads the disk.
+  std::shared_ptr<net::Store> store;
+  try {
+    net::StoreContents contents;
+    store = net::Store::open(net::store_options(options.store, options.room), contents);
+    server->attach_store(store, std::move(contents));
+  } catch (const net::StoreError& e) {
+    std::cerr << "lanchat: " << e.what() << "\n";
+    return kExitStartup;
+  }
   if (auto error = server->start()) {
     std::cerr << "lanchat: " << *error << "\n";
     return kExitStartup;
@@ -64,6 +75,8 @@ int run_headless_host(const HostOptions& options) {
   }
   net.post([&signals] { signals.cancel(); });
   net.stop();
+  server.reset();
+  store.reset();  // everything was written before ServerStopped; this only ends its threads
   return kExitOk;
 }
 

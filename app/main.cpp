@@ -1,4 +1,5 @@
 // Entry point: parse the command line and hand over to a headless mode or the window.
+#include <csignal>
 #include <iostream>
 
 #include "app/cli.hpp"
@@ -8,6 +9,9 @@
 #endif
 
 int main(int argc, char** argv) {
+  // A file that hits its size limit (a full quota, ulimit -f) must fail the write, which
+  // the store reports, rather than kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   auto parsed = lanchat::app::parse_cli(argc, argv);
   if (auto* code = std::get_if<int>(&parsed)) return *code;
   const auto& options = std::get<lanchat::app::Options>(parsed);

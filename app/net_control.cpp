@@ -28,7 +28,32 @@ void NetControl::host(const ui::HostRequest& r) {
   server_id_ = server_->id();
   hosting_ = r;
   awaiting_listen_ = true;
-  net_.post([s = server_] { s->start(); });
+  join_starter();
+  starter_ =
+      std::thread([this, s = server_, options = net::store_options(store_settings_, r.room)] {
+        net::StoreContents contents;
+        std::shared_ptr<net::Store> store;
+        std::string error;
+        try {
+          store = net::Store::open(options, contents);
+        } catch (const net::StoreError& e) {
+          error = e.what();
+        } catch (const std::exception& e) {
+          error = std::string("cannot open the room's history: ") + e.what();
+        }
+        net_.post([s, store = std::move(store), contents = std::move(contents), error]() mutable {
+          if (!error.empty()) {
+            s->fail(error);
+            return;
+          }
+          s->attach_store(std::move(store), std::move(contents));
+          s->start();
+        });
+      });
+}
+
+void NetControl::join_starter() {
+  if (starter_.joinable()) starter_.join();
 }
 
 void NetControl::join(const ui::JoinRequest& r) {
@@ -90,6 +115,18 @@ void NetControl::rejoin_as(std::string nick) {
   net_.post([c = client_, n = std::move(nick)]() mutable { c->rejoin_as(std::move(n)); });
 }
 
+void NetControl::load_older(std::uint64_t before) {
+  if (client_) net_.post([c = client_, before] { c->load_older(before); });
+}
+
+void NetControl::search(std::string text) {
+  if (client_) net_.post([c = client_, t = std::move(text)]() mutable { c->search(std::move(t)); });
+}
+
+void NetControl::show_context(std::uint64_t id) {
+  if (client_) net_.post([c = client_, id] { c->show_context(id); });
+}
+
 void NetControl::stop_server(std::string reason) {
   if (!server_) return;
   net_.post([s = server_, r = std::move(reason)]() mutable { s->stop(std::move(r)); });
@@ -121,6 +158,7 @@ void NetControl::leave() {
 }
 
 void NetControl::shutdown() {
+  join_starter();
   if (!net_.running()) return;
   // Say bye and send everyone the shutdown notice before the thread goes; wait a little
   // for it to get out, never for long.

@@ -4,11 +4,13 @@
 // that knows which server and client instances are ours: events from any other (one we
 // already let go of, still winding down) are not for the UI.
 #include <memory>
+#include <thread>
 
 #include "net/client.hpp"
 #include "net/event_queue.hpp"
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
+#include "net/store.hpp"
 #include "ui/actions.hpp"
 
 namespace lanchat::app {
@@ -23,11 +25,16 @@ class NetControl {
   // Limits and other settings for the server host() starts (from the command line);
   // the launcher fills in address, port, room and password.
   void set_server_defaults(net::ServerConfig config) { server_defaults_ = std::move(config); }
+  // Where hosted rooms keep their history (from the command line).
+  void set_store_settings(net::StoreSettings s) { store_settings_ = std::move(s); }
   void host(const ui::HostRequest& r);
   void join(const ui::JoinRequest& r);
   // False if there is no client to send it (the caller shows it as not sent).
   bool say(std::string text, std::uint64_t local_id);
   void rejoin_as(std::string nick);
+  void load_older(std::uint64_t before);
+  void search(std::string text);
+  void show_context(std::uint64_t id);
   void stop_server(std::string reason);
   // Leaves the room: bye from our client and, when hosting, the server stopped.
   void leave();
@@ -50,8 +57,13 @@ class NetControl {
   void start_client(net::ClientConfig cfg);
   void drop_client();
   void drop_server(std::string reason);
+  void join_starter();
 
   net::ServerConfig server_defaults_;
+  net::StoreSettings store_settings_;
+  // Opens a hosted room's store (disk reads) off both the UI and the net thread, then
+  // posts the server's start to the net thread.
+  std::thread starter_;
   net::EventQueue& events_;
   net::NetThread net_;
   std::shared_ptr<net::Server> server_;

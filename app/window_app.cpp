@@ -56,6 +56,7 @@ void glfw_error(int code, const char* text) {
 struct WindowApp {
   explicit WindowApp(const Options& o) : options(o), net(events), bench(o.bench_report) {
     net.set_server_defaults(server_config(o.host));
+    net.set_store_settings(o.host.store);
   }
 
   const Options& options;
@@ -98,6 +99,15 @@ struct WindowApp {
             }
           } else if constexpr (std::is_same_v<T, ui::DismissSay>) {
             model.chat.dismiss(act.local_id);
+          } else if constexpr (std::is_same_v<T, ui::LoadOlder>) {
+            model.chat.mark_loading_older();
+            net.load_older(act.before);
+          } else if constexpr (std::is_same_v<T, ui::SearchFor>) {
+            model.search.begin(act.text);
+            net.search(act.text);
+          } else if constexpr (std::is_same_v<T, ui::ShowContext>) {
+            model.search.begin_context(act.id);
+            net.show_context(act.id);
           } else if constexpr (std::is_same_v<T, ui::RejoinAs>) {
             net.rejoin_as(act.nick);
           } else if constexpr (std::is_same_v<T, ui::StopServer>) {

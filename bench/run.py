@@ -22,7 +22,10 @@ import tempfile
 import time
 
 SERVERS = ["lanchat", "irc", "asio"]
-NAMES = {"lanchat": "lanchat", "irc": "ngIRCd", "asio": "asio chat example"}
+NAMES = {"lanchat": "lanchat", "irc": "ngIRCd", "asio": "asio chat example",
+         "baseline": "lanchat baseline"}
+# Load generator protocol of each server kind.
+PROTO = {"lanchat": "lanchat", "baseline": "lanchat", "irc": "irc", "asio": "asio"}
 
 # name, loadgen arguments, kind
 SCENARIOS = [
@@ -79,6 +82,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+LIMIT_FLAGS = ["--max-msg-rate", "--max-line-rate", "--max-clients", "--max-per-ip",
+               "--max-unjoined-per-ip"]
+_known_flags = {}
+
+
+def lift_limits(binary):
+    """The flags that turn a lanchat build's limits off, those this build knows (a baseline
+    from an older commit may not have the newer ones)."""
+    if binary not in _known_flags:
+        helptext = subprocess.run([binary, "host", "--help"], capture_output=True, text=True).stdout
+        _known_flags[binary] = [f for f in LIMIT_FLAGS if f in helptext]
+    out = []
+    for f in _known_flags[binary]:
+        out += [f, "0"]
+    return out
+
+
 def wait_listening(port, proc, seconds=10):
     end = time.time() + seconds
     while time.time() < end:
@@ -99,10 +119,10 @@ class Server:
     def __enter__(self):
         self.port = free_port()
         a = self.args
-        if self.kind == "lanchat":
-            cmd = [a.lanchat, "host", "--headless", "--bind", "127.0.0.1", "--port",
-                   str(self.port), "--max-msg-rate", "0", "--max-line-rate", "0",
-                   "--max-clients", "0", "--max-per-ip", "0", "--max-unjoined-per-ip", "0"]
+        if self.kind in ("lanchat", "baseline"):
+            binary = a.lanchat if self.kind == "lanchat" else a.baseline
+            cmd = [binary, "host", "--headless", "--bind", "127.0.0.1", "--port", str(self.port)]
+            cmd += lift_limits(binary)
         elif self.kind == "asio":
             cmd = [a.asio, str(self.port)]
         else:
@@ -130,7 +150,7 @@ class Server:
 
 def run_one(args, kind, extra, quickack, tmp):
     with Server(kind, args, tmp) as server:
-        cmd = [args.loadgen, "--proto", kind, "--port", str(server.port), "--server-pid",
+        cmd = [args.loadgen, "--proto", PROTO[kind], "--port", str(server.port), "--server-pid",
                str(server.proc.pid)] + extra + (["--quickack"] if quickack else [])
         out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=600)
         line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
@@ -243,7 +263,12 @@ def main():
     p.add_argument("--out", default="bench-results.jsonl")
     p.add_argument("--only", default="", help="comma-separated scenario numbers (1-based)")
     p.add_argument("--no-window", action="store_true")
+    p.add_argument("--baseline", default="",
+                   help="another lanchat binary (an earlier commit, say) measured in the same "
+                        "interleaved runs, for a before/after ratio")
     args = p.parse_args()
+    if args.baseline:
+        SERVERS.insert(1, "baseline")
 
     only = {int(x) for x in args.only.split(",") if x}
     tmp = tempfile.mkdtemp(prefix="lanchat-bench-")
@@ -287,6 +312,7 @@ def print_tables(results):
     for si, s, q, r in results:
         by.setdefault(si, {}).setdefault(s, {})[q] = r
 
+    baseline_rows = []
     print("### Throughput (deliveries/s to other clients; median of runs; 0 lost required)\n")
     print("| scenario | lanchat | ngIRCd | asio example | lanchat/ngIRCd | lanchat/asio |"
           " lost (l/n/a) | CPU % server, loadgen (lanchat) |")
@@ -305,13 +331,22 @@ def print_tables(results):
         ratio_a = best["lanchat"]["deliveries_per_s"] / max(best["asio"]["deliveries_per_s"], 1)
         lost = "/".join(str(sum(r.get("lost", 0) for r in by[si][s].values())) for s in SERVERS)
         l = best["lanchat"]
-        print(f"| {title} | {cells[0]} | {cells[1]} | {cells[2]} | **{ratio_n:.2f}x** |"
+        named = dict(zip(SERVERS, cells))
+        print(f"| {title} | {named['lanchat']} | {named['irc']} | {named['asio']} | **{ratio_n:.2f}x** |"
               f" **{ratio_a:.2f}x** | {lost} | {l['server_cpu_pct']}, {l['loadgen_cpu_pct']} |")
+        if "baseline" in best:
+            ratio_b = best["lanchat"]["deliveries_per_s"] / max(best["baseline"]["deliveries_per_s"], 1)
+            baseline_rows.append(f"| {title} | {named['lanchat']} | {named['baseline']} | **{ratio_b:.2f}x** |")
     print("\n(`qa`: the load generator set TCP_QUICKACK; ratios use each server's better figure.)\n")
+    if baseline_rows:
+        print("### This build against the baseline build (same runs)\n")
+        print("| scenario | this build | baseline | this/baseline |")
+        print("|---|---|---|---|")
+        print("\n".join(baseline_rows) + "\n")
 
     print("### Latency, joins, memory\n")
-    print("| scenario | figure | lanchat | ngIRCd | asio example |")
-    print("|---|---|---|---|---|")
+    print("| scenario | figure | " + " | ".join(NAMES[s] for s in SERVERS) + " |")
+    print("|---" * (len(SERVERS) + 2) + "|")
     for si, (title, _, kind) in enumerate(SCENARIOS, 1):
         if kind == "throughput" or si not in by:
             continue

@@ -84,6 +84,12 @@ void Client::on_connected(const asio::error_code& ec, std::uint64_t gen) {
   proto::Hello hello{config_.nick, proto::kVersion, std::nullopt, std::nullopt};
   if (!config_.password.empty()) hello.password = config_.password;
   if (!reclaim_.empty()) hello.reclaim = reclaim_;
+  // Resume: the room we were in and the last message we saw there, so the welcome brings
+  // exactly what we missed.
+  if (!room_id_.empty()) {
+    hello.room_id = room_id_;
+    hello.last_id = last_id_;
+  }
   send(proto::encode(hello));
   read_more(gen);
 }
@@ -209,13 +215,41 @@ void Client::handle(proto::ServerMessage& msg) {
       on_refused(*e);
       return;
     }
-    if (refuses_a_say(e->code) && !unconfirmed_.empty()) {
-      Outgoing o = std::move(unconfirmed_.front());
-      unconfirmed_.pop_front();
+    // An error names what it answers by the request's ref; without one (a line refused
+    // before it was read) it can only be about the oldest message still unconfirmed.
+    const std::string ref = e->ref.is_string() ? e->ref.get<std::string>() : std::string();
+    if (auto q = queries_.find(ref); !ref.empty() && q != queries_.end()) {
+      Query query = std::move(q->second);
+      queries_.erase(q);
+      query_failed(query, e->message.empty() ? e->code : e->message);
+      return;
+    }
+    auto said = unconfirmed_.end();
+    if (ref.size() > 1 && ref[0] == 's') {
+      const std::uint64_t id = std::strtoull(ref.c_str() + 1, nullptr, 10);
+      said = std::find_if(unconfirmed_.begin(), unconfirmed_.end(),
+                          [&](const Outgoing& o) { return o.local_id == id; });
+    } else if (ref.empty() && refuses_a_say(e->code)) {
+      said = unconfirmed_.begin();
+    }
+    if (said != unconfirmed_.end()) {
+      Outgoing o = std::move(*said);
+      unconfirmed_.erase(said);
       events_.emit(ClientSayFailed{o.local_id, std::move(o.text), std::move(*e)});
       return;
     }
     events_.emit(ClientServerError{std::move(*e)});
+  } else if (auto* h = std::get_if<proto::HistoryPage>(&msg)) {
+    const std::string ref = h->ref.is_string() ? h->ref.get<std::string>() : std::string();
+    auto q = queries_.find(ref);
+    if (q == queries_.end()) return;
+    const std::uint64_t around = q->second.kind == 'c' ? q->second.around : 0;
+    queries_.erase(q);
+    events_.emit(ClientHistory{std::move(h->msgs), h->more, around});
+  } else if (auto* f = std::get_if<proto::Found>(&msg)) {
+    const std::string ref = f->ref.is_string() ? f->ref.get<std::string>() : std::string();
+    if (queries_.erase(ref) == 0) return;
+    events_.emit(ClientFound{std::move(f->text), std::move(f->msgs)});
   } else if (auto* s = std::get_if<proto::Shutdown>(&msg)) {
     close_socket();
     state_ = State::closed;
@@ -247,8 +281,63 @@ void Client::say(std::string text, std::uint64_t local_id) {
     pending_.push_back({local_id, std::move(text)});
     return;
   }
-  send(proto::encode(proto::Say{text}));
-  unconfirmed_.push_back({local_id, std::move(text)});
+  Outgoing o{local_id, std::move(text)};
+  send_say(o);
+  unconfirmed_.push_back(std::move(o));
+}
+
+void Client::send_say(const Outgoing& o) {
+  proto::Say say{o.text};
+  if (o.local_id != 0) say.ref = "s" + std::to_string(o.local_id);
+  send(proto::encode(say));
+}
+
+void Client::load_older(std::uint64_t before, std::size_t limit) {
+  const std::string ref = "h" + std::to_string(++next_query_);
+  Query q{'h', 0, {}};
+  if (state_ != State::joined) {
+    query_failed(q, "not connected");
+    return;
+  }
+  queries_[ref] = q;
+  send(proto::encode(proto::HistoryRequest{before, limit, ref}));
+}
+
+void Client::show_context(std::uint64_t id, std::size_t each_side) {
+  const std::string ref = "c" + std::to_string(++next_query_);
+  Query q{'c', id, {}};
+  if (state_ != State::joined) {
+    query_failed(q, "not connected");
+    return;
+  }
+  queries_[ref] = q;
+  // Ids are not dense (direct messages take ids too), so "the n before id + n + 1" is
+  // roughly n on each side, the hit in the middle.
+  send(proto::encode(proto::HistoryRequest{id + each_side + 1, 2 * each_side + 1, ref}));
+}
+
+void Client::search(std::string text, std::size_t limit) {
+  const std::string ref = "f" + std::to_string(++next_query_);
+  Query q{'f', 0, text};
+  if (state_ != State::joined) {
+    query_failed(q, "not connected");
+    return;
+  }
+  queries_[ref] = q;
+  send(proto::encode(proto::Search{std::move(text), limit, ref}));
+}
+
+void Client::query_failed(const Query& q, const std::string& why) {
+  if (q.kind == 'f') {
+    events_.emit(ClientFound{q.text, {}, why});
+  } else {
+    events_.emit(ClientHistory{{}, false, q.kind == 'c' ? q.around : 0, why});
+  }
+}
+
+void Client::fail_queries(const std::string& why) {
+  for (auto& [ref, q] : queries_) query_failed(q, why);
+  queries_.clear();
 }
 
 void Client::rejoin_as(std::string nick) {
@@ -280,7 +369,7 @@ void Client::send_pending_and_maybe_bye() {
   while (!pending_.empty()) {
     Outgoing o = std::move(pending_.front());
     pending_.pop_front();
-    send(proto::encode(proto::Say{o.text}));
+    send_say(o);
     unconfirmed_.push_back(std::move(o));
   }
   if (quit_requested_ && !bye_sent_) {
@@ -375,6 +464,7 @@ void Client::finish_closed() {
   state_ = State::closed;
   ++gen_;
   quit_timer_.cancel();
+  fail_queries("the connection closed");
   fail_unsent("not sent: the connection closed first");
   events_.emit(ClientClosed{});
 }
@@ -392,6 +482,7 @@ void Client::lost(const std::string& why) {
   writing_ = false;
   framer_ = LineFramer(proto::kMaxServerLineBytes);
   ping_outstanding_ = 0;
+  fail_queries("the connection was lost");
   const std::string where = config_.host + ":" + std::to_string(config_.port);
   std::string text = state_ == State::connecting && !ever_joined_
                          ? "cannot connect to " + where + ": " + why

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "net/event_queue.hpp"
@@ -51,6 +52,12 @@ class Client : public std::enable_shared_from_this<Client> {
   void say(std::string text, std::uint64_t local_id = 0);
   // After ClientRejected: join again under another nick (messages still held go out).
   void rejoin_as(std::string nick);
+  // Asks for the `limit` messages before message `before` (ClientHistory).
+  void load_older(std::uint64_t before, std::size_t limit = proto::kDefaultHistoryPage);
+  // Asks for the messages around a search hit (ClientHistory with `around` set).
+  void show_context(std::uint64_t id, std::size_t each_side = 20);
+  // Searches the room's history (ClientFound).
+  void search(std::string text, std::size_t limit = proto::kDefaultSearchResults);
   // Says bye once everything queued is sent, then closes; ends with ClientClosed.
   void quit();
   // Closes at once without further events.
@@ -85,6 +92,15 @@ class Client : public std::enable_shared_from_this<Client> {
   void schedule_ping(std::uint64_t gen);
   void send_pending_and_maybe_bye();
   void fail_unsent(const std::string& why);
+  void send_say(const Outgoing& o);
+  // Requests in flight, by the `ref` they were sent with.
+  struct Query {
+    char kind = 'h';  // h: older history, c: context of a hit, f: search
+    std::uint64_t around = 0;
+    std::string text;
+  };
+  void query_failed(const Query& q, const std::string& why);
+  void fail_queries(const std::string& why);
 
   asio::io_context& io_;
   ClientConfig config_;
@@ -101,6 +117,8 @@ class Client : public std::enable_shared_from_this<Client> {
   std::deque<Outgoing> pending_;      // not sent yet (no link, or not joined yet)
   std::deque<Outgoing> unconfirmed_;  // sent, waiting for the server's echo
   std::vector<std::string> users_;
+  std::unordered_map<std::string, Query> queries_;
+  std::uint64_t next_query_ = 0;
   State state_ = State::idle;
   std::uint64_t gen_ = 0;  // connection generation: handlers of an old socket ignore themselves
   bool writing_ = false;

@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include <asio/post.hpp>
 #include <cstdio>
 #include <span>
 
@@ -119,8 +120,8 @@ bool Connection::charge_line(std::size_t bytes) {
   return false;
 }
 
-void Connection::refused(std::string message) {
-  reply_error(proto::err::rate_limited, std::move(message));
+void Connection::refused(std::string message, const nlohmann::json& ref) {
+  reply_error(proto::err::rate_limited, std::move(message), true, ref);
   const auto now = std::chrono::steady_clock::now();
   if (now - refusals_since_ > kRefusalWindow) {
     refusals_since_ = now;
@@ -144,7 +145,7 @@ bool Connection::on_line(std::string_view line) {
   if (is_blank(line)) return true;  // a stray Enter in nc is not worth an error
   auto decoded = proto::decode_client(line);
   if (auto* e = std::get_if<proto::Error>(&decoded)) {
-    reply_error(e->code, std::move(e->message));
+    reply_error(e->code, std::move(e->message), true, e->ref);
     return true;
   }
   handle(std::get<proto::ClientMessage>(decoded));
@@ -163,9 +164,13 @@ void Connection::handle(proto::ClientMessage& msg) {
   if (auto* hello = std::get_if<proto::Hello>(&msg)) {
     handle_hello(*hello);
   } else if (auto* say = std::get_if<proto::Say>(&msg)) {
-    handle_say(say->text);
+    handle_say(*say);
   } else if (auto* ping = std::get_if<proto::Ping>(&msg)) {
     deliver(make_line(proto::encode(proto::Pong{std::move(ping->id)})), Delivery::now);
+  } else if (auto* h = std::get_if<proto::HistoryRequest>(&msg)) {
+    handle_history(*h);
+  } else if (auto* q = std::get_if<proto::Search>(&msg)) {
+    handle_search(*q);
   } else {  // bye
     server_->log(LogLevel::info, who() + " said bye");
     depart(proto::reason::quit);
@@ -180,7 +185,7 @@ void Connection::handle_hello(proto::Hello& hello) {
   }
   Server::Admission a = server_->admit(*this, hello);
   if (a.error) {
-    reply_error(a.error->code, std::move(a.error->message), a.log_error);
+    reply_error(a.error->code, std::move(a.error->message), a.log_error, hello.ref);
     if (a.close) begin_close();
     return;
   }
@@ -188,18 +193,93 @@ void Connection::handle_hello(proto::Hello& hello) {
   ever_joined = true;
 }
 
-void Connection::handle_say(std::string& text) {
+void Connection::handle_say(proto::Say& say) {
   if (member_ == nullptr) {
-    reply_error(proto::err::not_joined, "send hello before say");
+    reply_error(proto::err::not_joined, "send hello before say", true, say.ref);
     return;
   }
   if (!say_budget_.take(1, std::chrono::steady_clock::now())) {
     const ServerConfig& c = server_->config_;
     refused("too many messages: at most " + rate_text(c.max_msg_rate) + " per second (bursts of " +
-            std::to_string(c.max_msg_burst) + "); this one was not sent");
+                std::to_string(c.max_msg_burst) + "); this one was not sent",
+            say.ref);
     return;
   }
-  server_->room_.say(*member_, std::move(text));
+  server_->room_.say(*member_, std::move(say.text));
+}
+
+namespace {
+
+constexpr int kMaxQueriesInFlight = 4;
+
+std::vector<std::string> encoded(const Store::Messages& msgs) {
+  std::vector<std::string> lines;
+  lines.reserve(msgs.size());
+  for (const StoredMsg& m : msgs) {
+    lines.push_back(proto::encode(proto::ChatMsg{m.id, m.from, m.text, m.ts}));
+  }
+  return lines;
+}
+
+}  // namespace
+
+void Connection::handle_history(proto::HistoryRequest& h) {
+  if (member_ == nullptr) {
+    reply_error(proto::err::not_joined, "send hello before history", true, h.ref);
+    return;
+  }
+  Room& room = server_->room_;
+  if (auto page = room.page_in_memory(h.before, h.limit)) {
+    deliver(make_line(proto::encode_history(page->lines, page->more, h.ref)), Delivery::now);
+    return;
+  }
+  // Older than memory holds: the store's reader thread answers, and encodes the answer
+  // there too, so the net thread only queues the finished line.
+  ask_store(h.ref, [&](auto reply) {
+    return room.store() != nullptr &&
+           room.store()->history(
+               h.before, h.limit, [reply, ref = h.ref](Store::Messages msgs, bool more) {
+                 const auto lines = encoded(msgs);
+                 reply(make_line(proto::encode_history({lines.begin(), lines.end()}, more, ref)));
+               });
+  });
+}
+
+void Connection::handle_search(proto::Search& q) {
+  if (member_ == nullptr) {
+    reply_error(proto::err::not_joined, "send hello before search", true, q.ref);
+    return;
+  }
+  Room& room = server_->room_;
+  ask_store(q.ref, [&](auto reply) {
+    return room.store() != nullptr &&
+           room.store()->search(
+               q.text, q.limit, [reply, text = q.text, ref = q.ref](Store::Messages msgs) {
+                 const auto lines = encoded(msgs);
+                 reply(make_line(proto::encode_found(text, {lines.begin(), lines.end()}, ref)));
+               });
+  });
+}
+
+void Connection::ask_store(const nlohmann::json& ref,
+                           const std::function<bool(std::function<void(SharedLine)>)>& ask) {
+  // The answer is made on the store's thread and posted back here; a connection gone by
+  // then simply gets nothing.
+  auto reply = [&io = server_->io_, weak = weak_from_this()](SharedLine line) {
+    asio::post(io, [weak, line = std::move(line)]() mutable {
+      if (auto c = weak.lock()) c->answered(std::move(line));
+    });
+  };
+  if (queries_ >= kMaxQueriesInFlight || !ask(std::move(reply))) {
+    refused("too many history and search requests at once; ask again when the answers are in", ref);
+    return;
+  }
+  ++queries_;
+}
+
+void Connection::answered(SharedLine line) {
+  if (queries_ > 0) --queries_;
+  deliver(line, Delivery::now);
 }
 
 void Connection::depart(std::string_view reason) {
@@ -220,7 +300,8 @@ void Connection::dismissed(std::string_view reason) {
   close(reason);
 }
 
-void Connection::reply_error(std::string_view code, std::string message, bool log) {
+void Connection::reply_error(std::string_view code, std::string message, bool log,
+                             const nlohmann::json& ref) {
   if (log) {
     if (errors_logged_ < kErrorsLoggedOneByOne) {
       ++errors_logged_;
@@ -230,7 +311,7 @@ void Connection::reply_error(std::string_view code, std::string message, bool lo
       ++error_tally_[std::string(code)];
     }
   }
-  deliver(make_line(proto::encode(proto::Error{std::string(code), std::move(message)})),
+  deliver(make_line(proto::encode(proto::Error{std::string(code), std::move(message), ref})),
           Delivery::now);
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,8 +36,9 @@ class Connection final : public Participant, public std::enable_shared_from_this
   void dismissed(std::string_view reason) override;
 
   // Queues an error reply, and logs it (the first few one by one, then as counts) unless
-  // the caller has logged it in its own words.
-  void reply_error(std::string_view code, std::string message, bool log = true);
+  // the caller has logged it in its own words. ref: the request's label, echoed.
+  void reply_error(std::string_view code, std::string message, bool log = true,
+                   const nlohmann::json& ref = nullptr);
   // Leaves the room (if joined) with this reason, and tells the panel the connection is
   // gone; what is queued still goes out. Safe to call more than once.
   void depart(std::string_view reason);
@@ -78,10 +80,18 @@ class Connection final : public Participant, public std::enable_shared_from_this
   bool on_too_long();
   // Charges one inbound line against the budgets; false if it was refused.
   bool charge_line(std::size_t bytes);
-  void refused(std::string message);
+  void refused(std::string message, const nlohmann::json& ref = nullptr);
   void handle(proto::ClientMessage& msg);
   void handle_hello(proto::Hello& hello);
-  void handle_say(std::string& text);
+  void handle_say(proto::Say& say);
+  void handle_history(proto::HistoryRequest& h);
+  void handle_search(proto::Search& s);
+  // Hands a request to the store (ask returns false if it is too busy) with a way to post
+  // the answer back, within the per-connection limit of requests in flight.
+  void ask_store(const nlohmann::json& ref,
+                 const std::function<bool(std::function<void(SharedLine)>)>& ask);
+  // A store answer, posted back to the net thread.
+  void answered(SharedLine line);
   void release_queue();
 
   Server* server_;
@@ -94,6 +104,7 @@ class Connection final : public Participant, public std::enable_shared_from_this
 
   // Budgets.
   TokenBucket say_budget_, line_budget_, byte_budget_;
+  int queries_ = 0;  // history and search requests the store is still answering
   std::chrono::steady_clock::time_point refusals_since_{};
   std::size_t refusals_ = 0;
 

@@ -32,7 +32,8 @@ struct ServerListening {
   std::string room;
 };
 struct ServerFailed {
-  std::string error;  // could not bind/listen
+  std::string error;   // could not bind/listen, or open the room's store
+  bool store = false;  // the store would not open
 };
 struct ServerStopped {
   std::string reason;
@@ -52,6 +53,15 @@ struct PeerClosed {
   std::uint64_t conn = 0;
   std::string reason;  // a leave reason, or "disconnect" for one that never joined
   std::int64_t ts = 0;
+};
+// The room's store: where it is, how big, and whether writing to it works.
+struct ServerStore {
+  std::string path;  // empty: in memory only
+  std::uint64_t bytes = 0;
+  std::uint64_t messages = 0;
+  bool failing = false;
+  std::string error{};
+  std::uint64_t unsaved = 0;  // messages waiting to be written while it fails
 };
 // The whole connections table at once: sent after the queue overflowed and dropped
 // some of the events above, so the panel is right again.
@@ -112,6 +122,19 @@ struct ClientRejected {
   bool was_joined = false;  // refused while reconnecting (the nick was taken meanwhile)
   std::string nick{};       // the nick that was asked for
 };
+// A page of older messages (the answer to load_older), or the messages around a search
+// hit (the answer to show_context: `around` is the hit's id). error: it failed, and why.
+struct ClientHistory {
+  std::vector<proto::ChatMsg> msgs;  // oldest first
+  bool more = false;                 // older ones exist
+  std::uint64_t around = 0;
+  std::string error{};
+};
+struct ClientFound {
+  std::string text;
+  std::vector<proto::ChatMsg> msgs;  // newest first
+  std::string error{};
+};
 struct ClientRtt {
   std::chrono::microseconds rtt{0};
 };
@@ -141,10 +164,10 @@ struct EventsDropped {
 
 using EventData =
     std::variant<ServerLog, ServerListening, ServerFailed, ServerStopped, PeerConnected, PeerJoined,
-                 PeerClosed, ServerSnapshot, ClientConnecting, ClientWelcome, ClientChat,
-                 ClientJoin, ClientLeave, ClientServerError, ClientSayFailed, ClientRejected,
-                 ClientRtt, ClientShutdown, ClientDisconnected, ClientClosed, ClientSnapshot,
-                 EventsDropped>;
+                 PeerClosed, ServerSnapshot, ServerStore, ClientConnecting, ClientWelcome,
+                 ClientChat, ClientJoin, ClientLeave, ClientServerError, ClientSayFailed,
+                 ClientHistory, ClientFound, ClientRejected, ClientRtt, ClientShutdown,
+                 ClientDisconnected, ClientClosed, ClientSnapshot, EventsDropped>;
 
 struct Event {
   Event() = default;

@@ -161,16 +161,29 @@ namespace {
 
 // The top-level fields a client message can have, each as its JSON value (null if absent).
 struct ClientFields {
-  json type, nick, proto, password, reclaim, text, id;
+  json type, nick, proto, password, reclaim, room_id, last_id, text, id, ref, before, limit;
   json* field(std::string_view key) {
-    if (key == "type") return &type;
-    if (key == "nick") return &nick;
-    if (key == "proto") return &proto;
-    if (key == "password") return &password;
-    if (key == "reclaim") return &reclaim;
-    if (key == "text") return &text;
-    if (key == "id") return &id;
-    return nullptr;
+    switch (key.size()) {
+      case 2:
+        return key == "id" ? &id : nullptr;
+      case 3:
+        return key == "ref" ? &ref : nullptr;
+      case 4:
+        return key == "type" ? &type : key == "nick" ? &nick : key == "text" ? &text : nullptr;
+      case 5:
+        return key == "proto" ? &proto : key == "limit" ? &limit : nullptr;
+      case 6:
+        return key == "before" ? &before : nullptr;
+      case 7:
+        return key == "reclaim"   ? &reclaim
+               : key == "room_id" ? &room_id
+               : key == "last_id" ? &last_id
+                                  : nullptr;
+      case 8:
+        return key == "password" ? &password : nullptr;
+      default:
+        return nullptr;
+    }
   }
 };
 
@@ -283,57 +296,134 @@ std::optional<std::string> token_field(json& v) {
   return std::move(s);
 }
 
+// A client's label for a request: a short string or an integer, echoed in the reply. Any
+// other value is ignored (never echoed: echoing it would let a client amplify its bytes).
+json ref_field(json& v) {
+  if (v.is_number_integer()) return std::move(v);
+  if (v.is_string() && v.get_ref<const std::string&>().size() <= kMaxTokenBytes) {
+    return std::move(v);
+  }
+  return nullptr;
+}
+
+// An optional count in [1, max]; absent means the default.
+std::optional<std::size_t> count_field(const json& v, std::size_t fallback, std::size_t max) {
+  if (v.is_null()) return fallback;
+  if (!v.is_number_integer()) return std::nullopt;
+  const auto n = v.get<std::int64_t>();
+  if (n < 1 || static_cast<std::uint64_t>(n) > max) return std::nullopt;
+  return static_cast<std::size_t>(n);
+}
+
+Error error_of(std::string_view code, std::string message) {
+  return Error{std::string(code), std::move(message)};
+}
+
+}  // namespace
+
+namespace {
+
+Decoded<ClientMessage> decode_fields(ClientFields& f) {
+  const std::string& type = f.type.get_ref<const std::string&>();
+  if (type == "say") {
+    if (!f.text.is_string()) return error_of(err::bad_text, "say needs a string \"text\"");
+    auto& text = f.text.get_ref<std::string&>();
+    if (auto why = check_text(text)) return error_of(err::bad_text, *why);
+    return ClientMessage{Say{std::move(text)}};
+  }
+  if (type == "hello") {
+    if (!f.nick.is_string()) return error_of(err::bad_nick, "hello needs a string \"nick\"");
+    if (!f.proto.is_number()) return error_of(err::bad_message, "hello needs \"proto\": 1");
+    if (!f.proto.is_number_integer() || f.proto.get<std::int64_t>() != kVersion) {
+      return error_of(err::bad_message,
+                      "unsupported protocol version " + f.proto.dump() + "; this server speaks 1");
+    }
+    auto& nick = f.nick.get_ref<std::string&>();
+    if (auto why = check_nick_form(nick)) return error_of(err::bad_nick, *why);
+    Hello h{std::move(nick),        kVersion,    std::nullopt, token_field(f.reclaim),
+            token_field(f.room_id), std::nullopt};
+    if (!f.password.is_null()) {
+      if (!f.password.is_string()) {
+        return error_of(err::bad_password, "\"password\" must be a string");
+      }
+      h.password = std::move(f.password.get_ref<std::string&>());
+    }
+    if (f.last_id.is_number_unsigned()) h.last_id = f.last_id.get<std::uint64_t>();
+    return ClientMessage{std::move(h)};
+  }
+  if (type == "ping") {
+    // The id is echoed back: a huge one would make the server amplify the client's bytes.
+    if (f.id.is_string() ? f.id.get_ref<const std::string&>().size() > kMaxPingIdBytes
+                         : !f.id.is_primitive() && f.id.dump().size() > kMaxPingIdBytes) {
+      return error_of(err::bad_message,
+                      "ping id is longer than " + std::to_string(kMaxPingIdBytes) + " bytes");
+    }
+    return ClientMessage{Ping{std::move(f.id)}};
+  }
+  if (type == "bye") return ClientMessage{Bye{}};
+  if (type == "history") {
+    HistoryRequest h;
+    if (!f.before.is_null()) {
+      if (!f.before.is_number_unsigned() || f.before.get<std::uint64_t>() == 0) {
+        return error_of(err::bad_message, "history \"before\" must be a message id (1 or more)");
+      }
+      h.before = f.before.get<std::uint64_t>();
+    }
+    const auto limit = count_field(f.limit, kDefaultHistoryPage, kMaxHistoryPage);
+    if (!limit) {
+      return error_of(err::bad_message,
+                      "history \"limit\" must be 1 to " + std::to_string(kMaxHistoryPage));
+    }
+    h.limit = *limit;
+    return ClientMessage{std::move(h)};
+  }
+  if (type == "search") {
+    if (!f.text.is_string()) return error_of(err::bad_message, "search needs a string \"text\"");
+    auto& text = f.text.get_ref<std::string&>();
+    if (!utf8::is_valid(text) || utf8::length(text) > kMaxSearchCodePoints ||
+        text.find_first_not_of(" \t\n") == std::string::npos) {
+      return error_of(err::bad_message, "search \"text\" must be 1 to " +
+                                            std::to_string(kMaxSearchCodePoints) +
+                                            " characters, not only spaces");
+    }
+    const auto limit = count_field(f.limit, kDefaultSearchResults, kMaxSearchResults);
+    if (!limit) {
+      return error_of(err::bad_message,
+                      "search \"limit\" must be 1 to " + std::to_string(kMaxSearchResults));
+    }
+    return ClientMessage{Search{std::move(text), *limit}};
+  }
+  // The type is the client's own text: escaped and cut, it can neither forge a log line
+  // nor make the reply longer than a few dozen bytes.
+  return error_of(err::unknown_type, "unknown message type " + lanchat::net::quoted(type, 32));
+}
+
 }  // namespace
 
 Decoded<ClientMessage> decode_client(std::string_view line) {
   auto read = read_client_fields(line);
   if (auto* e = std::get_if<Error>(&read)) return *e;
   ClientFields& f = std::get<ClientFields>(read);
-  const std::string& type = f.type.get_ref<const std::string&>();
-
-  if (type == "hello") {
-    if (!f.nick.is_string()) {
-      return Error{std::string(err::bad_nick), "hello needs a string \"nick\""};
-    }
-    if (!f.proto.is_number())
-      return Error{std::string(err::bad_message), "hello needs \"proto\": 1"};
-    if (!f.proto.is_number_integer() || f.proto.get<std::int64_t>() != kVersion) {
-      return Error{std::string(err::bad_message),
-                   "unsupported protocol version " + f.proto.dump() + "; this server speaks 1"};
-    }
-    auto& nick = f.nick.get_ref<std::string&>();
-    if (auto why = check_nick_form(nick)) return Error{std::string(err::bad_nick), *why};
-    Hello h{std::move(nick), kVersion, std::nullopt, token_field(f.reclaim)};
-    if (!f.password.is_null()) {
-      if (!f.password.is_string()) {
-        return Error{std::string(err::bad_password), "\"password\" must be a string"};
-      }
-      h.password = std::move(f.password.get_ref<std::string&>());
-    }
-    return ClientMessage{std::move(h)};
+  json ref = ref_field(f.ref);
+  auto decoded = decode_fields(f);
+  // The label goes wherever the answer goes: into the request, or the error about it.
+  if (!ref.is_null()) {
+    std::visit(
+        [&](auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, Error>) {
+            v.ref = std::move(ref);
+          } else {
+            std::visit(
+                [&](auto& m) {
+                  if constexpr (requires { m.ref; }) m.ref = std::move(ref);
+                },
+                v);
+          }
+        },
+        decoded);
   }
-  if (type == "say") {
-    if (!f.text.is_string()) {
-      return Error{std::string(err::bad_text), "say needs a string \"text\""};
-    }
-    auto& text = f.text.get_ref<std::string&>();
-    if (auto why = check_text(text)) return Error{std::string(err::bad_text), *why};
-    return ClientMessage{Say{std::move(text)}};
-  }
-  if (type == "ping") {
-    // The id is echoed back: a huge one would make the server amplify the client's bytes.
-    if (f.id.is_string() ? f.id.get_ref<const std::string&>().size() > kMaxPingIdBytes
-                         : !f.id.is_primitive() && f.id.dump().size() > kMaxPingIdBytes) {
-      return Error{std::string(err::bad_message),
-                   "ping id is longer than " + std::to_string(kMaxPingIdBytes) + " bytes"};
-    }
-    return ClientMessage{Ping{std::move(f.id)}};
-  }
-  if (type == "bye") return ClientMessage{Bye{}};
-  // The type is the client's own text: escaped and cut, it can neither forge a log line
-  // nor make the reply longer than a few dozen bytes.
-  return Error{std::string(err::unknown_type),
-               "unknown message type " + lanchat::net::quoted(type, 32)};
+  return decoded;
 }
 
 namespace {
@@ -395,6 +485,7 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     }
     if (const std::string* r = string_field(j, "room_id")) w.room_id = *r;
     if (const std::string* r = string_field(j, "reclaim")) w.reclaim = *r;
+    if (auto m = j.find("more"); m != j.end() && m->is_boolean()) w.more = m->get<bool>();
     return ServerMessage{std::move(w)};
   }
   if (type == "pong") {
@@ -405,7 +496,27 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     const std::string* code = string_field(j, "code");
     const std::string* message = string_field(j, "message");
     if (code == nullptr) return malformed(type);
-    return ServerMessage{Error{*code, message ? *message : std::string()}};
+    Error e{*code, message ? *message : std::string()};
+    if (auto r = j.find("ref"); r != j.end()) e.ref = *r;
+    return ServerMessage{std::move(e)};
+  }
+  if (type == "history" || type == "found") {
+    std::vector<ChatMsg> msgs;
+    if (auto a = j.find("msgs"); a != j.end() && a->is_array()) {
+      for (const auto& v : *a) {
+        if (!v.is_object()) continue;
+        if (auto m = chat_msg_of(v)) msgs.push_back(std::move(*m));
+      }
+    }
+    json ref = nullptr;
+    if (auto r = j.find("ref"); r != j.end()) ref = *r;
+    if (type == "history") {
+      bool more = false;
+      if (auto m = j.find("more"); m != j.end() && m->is_boolean()) more = m->get<bool>();
+      return ServerMessage{HistoryPage{std::move(msgs), more, std::move(ref)}};
+    }
+    const std::string* text = string_field(j, "text");
+    return ServerMessage{Found{text ? *text : std::string(), std::move(msgs), std::move(ref)}};
   }
   if (type == "shutdown") {
     const std::string* why = string_field(j, "reason");
@@ -419,10 +530,27 @@ std::string encode(const Hello& m) {
   ojson j{{"type", "hello"}, {"nick", m.nick}, {"proto", m.proto}};
   if (m.password) j["password"] = *m.password;
   if (m.reclaim) j["reclaim"] = *m.reclaim;
+  if (m.room_id) j["room_id"] = *m.room_id;
+  if (m.last_id) j["last_id"] = *m.last_id;
+  if (!m.ref.is_null()) j["ref"] = m.ref;
   return line_of(j);
 }
 std::string encode(const Say& m) {
-  return line_of({{"type", "say"}, {"text", m.text}});
+  ojson j{{"type", "say"}, {"text", m.text}};
+  if (!m.ref.is_null()) j["ref"] = m.ref;
+  return line_of(j);
+}
+std::string encode(const HistoryRequest& m) {
+  ojson j{{"type", "history"}};
+  if (m.before != 0) j["before"] = m.before;
+  j["limit"] = m.limit;
+  if (!m.ref.is_null()) j["ref"] = m.ref;
+  return line_of(j);
+}
+std::string encode(const Search& m) {
+  ojson j{{"type", "search"}, {"text", m.text}, {"limit", m.limit}};
+  if (!m.ref.is_null()) j["ref"] = m.ref;
+  return line_of(j);
 }
 std::string encode(const Ping& m) {
   return line_of({{"type", "ping"}, {"id", m.id}});
@@ -526,7 +654,69 @@ std::string encode(const Pong& m) {
   return line_of({{"type", "pong"}, {"id", m.id}});
 }
 std::string encode(const Error& m) {
-  return line_of({{"type", "error"}, {"code", m.code}, {"message", m.message}});
+  ojson j{{"type", "error"}, {"code", m.code}, {"message", m.message}};
+  if (!m.ref.is_null()) j["ref"] = m.ref;
+  return line_of(j);
+}
+
+namespace {
+// Appends encoded msg lines as the elements of a JSON array (their "\n" dropped).
+void append_lines(std::string& s, const std::vector<std::string_view>& lines) {
+  s += '[';
+  bool first = true;
+  for (std::string_view h : lines) {
+    if (!h.empty() && h.back() == '\n') h.remove_suffix(1);
+    if (!first) s += ',';
+    s += h;
+    first = false;
+  }
+  s += ']';
+}
+void append_ref(std::string& s, const json& ref) {
+  if (ref.is_null()) return;
+  s += R"(,"ref":)";
+  s += ref.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+std::vector<std::string> encode_all(const std::vector<ChatMsg>& msgs) {
+  std::vector<std::string> lines;
+  lines.reserve(msgs.size());
+  for (const auto& m : msgs) lines.push_back(encode(m));
+  return lines;
+}
+std::vector<std::string_view> views_of(const std::vector<std::string>& lines) {
+  return {lines.begin(), lines.end()};
+}
+}  // namespace
+
+std::string encode_history(const std::vector<std::string_view>& msg_lines, bool more,
+                           const json& ref) {
+  std::string s = R"({"type":"history","msgs":)";
+  append_lines(s, msg_lines);
+  s += more ? R"(,"more":true)" : R"(,"more":false)";
+  append_ref(s, ref);
+  s += "}\n";
+  return s;
+}
+
+std::string encode_found(std::string_view text, const std::vector<std::string_view>& msg_lines,
+                         const json& ref) {
+  std::string s = R"({"type":"found","text":)";
+  append_json_string(s, text);
+  s += R"(,"msgs":)";
+  append_lines(s, msg_lines);
+  append_ref(s, ref);
+  s += "}\n";
+  return s;
+}
+
+std::string encode(const HistoryPage& m) {
+  const auto lines = encode_all(m.msgs);
+  return encode_history(views_of(lines), m.more, m.ref);
+}
+
+std::string encode(const Found& m) {
+  const auto lines = encode_all(m.msgs);
+  return encode_found(m.text, views_of(lines), m.ref);
 }
 std::string encode(const Shutdown& m) {
   return line_of({{"type", "shutdown"}, {"reason", m.reason}});
@@ -539,7 +729,8 @@ std::string encode(const Welcome& m) {
   std::vector<std::string_view> views;
   views.reserve(lines.size());
   for (const auto& l : lines) views.push_back(l);
-  return encode_welcome({m.nick, m.server, m.room_id, m.reclaim}, encode_users(m.users), views);
+  return encode_welcome({m.nick, m.server, m.room_id, m.reclaim, m.more}, encode_users(m.users),
+                        views);
 }
 
 std::string encode_welcome(const WelcomeHead& head, std::string_view users_array,
@@ -563,15 +754,10 @@ std::string encode_welcome(const WelcomeHead& head, std::string_view users_array
   }
   s += R"(,"users":)";
   s += users_array;
-  s += ",\"history\":[";
-  bool first = true;
-  for (std::string_view h : history_lines) {
-    if (!h.empty() && h.back() == '\n') h.remove_suffix(1);
-    if (!first) s += ',';
-    s += h;
-    first = false;
-  }
-  s += "]}\n";
+  s += R"(,"history":)";
+  append_lines(s, history_lines);
+  s += head.more ? R"(,"more":true)" : R"(,"more":false)";
+  s += "}\n";
   return s;
 }
 

@@ -24,8 +24,17 @@ inline constexpr std::size_t kMaxTextCodePoints = 4000;
 inline constexpr std::size_t kHistorySize = 100;
 // A ping id is echoed back; one that encodes to more than this is refused (bad_message).
 inline constexpr std::size_t kMaxPingIdBytes = 1024;
-// Longest room_id / reclaim value a server reads (both are opaque strings it issued).
+// Longest room_id / reclaim value a server reads (both are opaque strings it issued), and
+// longest `ref` (a client's own label for a request, echoed in the reply).
 inline constexpr std::size_t kMaxTokenBytes = 64;
+// History: what a welcome carries (kHistorySize, or on resume up to kMaxResume), and what
+// one `history` request may ask for.
+inline constexpr std::size_t kMaxResume = 1000;
+inline constexpr std::size_t kMaxHistoryPage = 500;
+inline constexpr std::size_t kDefaultHistoryPage = 100;
+inline constexpr std::size_t kMaxSearchResults = 200;
+inline constexpr std::size_t kDefaultSearchResults = 50;
+inline constexpr std::size_t kMaxSearchCodePoints = 200;
 // Deeper JSON is refused (bad_json) so that echoing a ping id can never recurse deeply.
 inline constexpr int kMaxJsonDepth = 32;
 
@@ -63,15 +72,31 @@ struct Hello {
   // The secret a previous welcome gave this nick: a connection still holding the nick
   // (the server has not noticed it died yet) is replaced instead of refused.
   std::optional<std::string> reclaim = std::nullopt;
+  // Resume: the room this client was in and the last message id it saw there.
+  std::optional<std::string> room_id = std::nullopt;
+  std::optional<std::uint64_t> last_id = std::nullopt;
+  nlohmann::json ref = nullptr;
 };
 struct Say {
   std::string text;
+  nlohmann::json ref = nullptr;  // the client's label, echoed in an error about it
+};
+// Older messages: those with id < before (before = 0: the newest), oldest first.
+struct HistoryRequest {
+  std::uint64_t before = 0;
+  std::size_t limit = kDefaultHistoryPage;
+  nlohmann::json ref = nullptr;
+};
+struct Search {
+  std::string text;
+  std::size_t limit = kDefaultSearchResults;
+  nlohmann::json ref = nullptr;
 };
 struct Ping {
   nlohmann::json id;
 };
 struct Bye {};
-using ClientMessage = std::variant<Hello, Say, Ping, Bye>;
+using ClientMessage = std::variant<Hello, Say, Ping, Bye, HistoryRequest, Search>;
 
 // ---- server -> client ----
 struct ChatMsg {
@@ -89,6 +114,7 @@ struct Welcome {
   // Message ids are comparable exactly as long as this stays the same.
   std::string room_id{};
   std::string reclaim{};  // see Hello::reclaim; empty if the server gave none
+  bool more = false;      // older messages exist than the first one in history
 };
 struct Join {
   std::string nick;
@@ -105,11 +131,25 @@ struct Pong {
 struct Error {
   std::string code;
   std::string message;
+  nlohmann::json ref = nullptr;  // the `ref` of the request it answers, if it had one
+};
+// The answer to a HistoryRequest.
+struct HistoryPage {
+  std::vector<ChatMsg> msgs;  // oldest first
+  bool more = false;          // older ones exist
+  nlohmann::json ref = nullptr;
+};
+// The answer to a Search.
+struct Found {
+  std::string text;
+  std::vector<ChatMsg> msgs;  // newest first
+  nlohmann::json ref = nullptr;
 };
 struct Shutdown {
   std::string reason;
 };
-using ServerMessage = std::variant<Welcome, ChatMsg, Join, Leave, Pong, Error, Shutdown>;
+using ServerMessage =
+    std::variant<Welcome, ChatMsg, Join, Leave, Pong, Error, Shutdown, HistoryPage, Found>;
 
 // A decode either yields a message or the error the peer should be told about.
 template <class T>
@@ -138,6 +178,10 @@ std::string encode(const Join& m);
 std::string encode(const Leave& m);
 std::string encode(const Pong& m);
 std::string encode(const Error& m);
+std::string encode(const HistoryRequest& m);
+std::string encode(const Search& m);
+std::string encode(const HistoryPage& m);
+std::string encode(const Found& m);
 std::string encode(const Shutdown& m);
 std::string encode(const Welcome& m);
 // The scalar fields of a welcome, for encode_welcome.
@@ -146,12 +190,18 @@ struct WelcomeHead {
   std::string_view server;
   std::string_view room_id;
   std::string_view reclaim;
+  bool more = false;
 };
 // The server keeps history as already-encoded msg lines and the users array encoded (see
 // encode_users, kept up to date as people join): a welcome in a room of thousands costs
 // one copy of each, and nothing is decoded again.
 std::string encode_welcome(const WelcomeHead& head, std::string_view users_array,
                            const std::vector<std::string_view>& history_lines);
+// History pages and search results spliced from encoded msg lines, as the welcome is.
+std::string encode_history(const std::vector<std::string_view>& msg_lines, bool more,
+                           const nlohmann::json& ref);
+std::string encode_found(std::string_view text, const std::vector<std::string_view>& msg_lines,
+                         const nlohmann::json& ref);
 // `["alice","bob"]`
 std::string encode_users(const std::vector<std::string>& users);
 // Appends s as a JSON string, quotes included (invalid UTF-8 becomes U+FFFD).

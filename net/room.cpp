@@ -1,7 +1,10 @@
 #include "net/room.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
-#include <random>
+#include <cerrno>
+#include <stdexcept>
 
 namespace lanchat::net {
 
@@ -10,13 +13,24 @@ SharedLine make_line(std::string bytes) {
 }
 
 std::string random_token() {
-  std::random_device rd;  // the kernel's generator (getrandom): these ids are secrets too
+  // Straight from the kernel's generator: reclaim secrets must not be guessable from the
+  // ones a client has seen (a seeded PRNG would be), and one getrandom() is cheap, where
+  // constructing a std::random_device per join cost 8% of a join storm.
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0)
+      got += static_cast<std::size_t>(n);
+    else if (n < 0 && errno != EINTR)
+      throw std::runtime_error("getrandom failed");
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(32);
-  for (int i = 0; i < 4; ++i) {
-    const std::uint32_t v = rd();
-    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(v >> shift) & 0xFU];
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xFU];
   }
   return out;
 }
@@ -79,14 +93,22 @@ std::variant<Member*, proto::Error> Room::join(Participant& who, std::uint64_t c
     users_array_ += ']';
   }
 
-  std::vector<std::string_view> history;
-  const std::size_t skip =
+  // A client back in the room it knew gets exactly what it missed (the newest 1,000 if
+  // more); anyone else the last 100.
+  std::size_t from =
       history_.size() > config_.welcome_history ? history_.size() - config_.welcome_history : 0;
-  history.reserve(history_.size() - skip);
-  for (std::size_t i = skip; i < history_.size(); ++i) history.emplace_back(*history_[i]);
-  who.deliver(make_line(proto::encode_welcome({m.nick, config_.name, config_.room_id, m.reclaim},
-                                              users_array(), history)),
-              Delivery::forced);
+  if (hello.room_id && *hello.room_id == config_.room_id && hello.last_id) {
+    from = first_after(*hello.last_id);
+    if (history_.size() - from > proto::kMaxResume) from = history_.size() - proto::kMaxResume;
+  }
+  std::vector<std::string_view> history;
+  history.reserve(history_.size() - from);
+  for (std::size_t i = from; i < history_.size(); ++i) history.emplace_back(*history_[i].line);
+  const bool more = from < history_.size() ? history_[from].id > oldest_ : oldest_ != 0;
+  who.deliver(
+      make_line(proto::encode_welcome({m.nick, config_.name, config_.room_id, m.reclaim, more},
+                                      users_array(), history)),
+      Delivery::forced);
 
   const std::int64_t ts = now_ms();
   broadcast(make_line(proto::encode(proto::Join{m.nick, ts})), &m, Delivery::presence);
@@ -133,9 +155,54 @@ void Room::leave(Member& m, std::string_view reason) {
 void Room::say(Member& m, std::string text) {
   proto::ChatMsg msg{++next_msg_id_, m.nick, std::move(text), now_ms()};
   SharedLine line = make_line(proto::encode(msg));
-  history_.push_back(line);
-  while (history_.size() > config_.welcome_history) history_.pop_front();
+  keep(msg.id, line);
   broadcast(line, nullptr, Delivery::now);
+  if (store_ != nullptr)
+    store_->append(StoredMsg{msg.id, msg.ts, m.nick, std::move(msg.text), false});
+}
+
+void Room::keep(std::uint64_t id, SharedLine line) {
+  history_.push_back({id, std::move(line)});
+  while (history_.size() > std::max(config_.memory_history, config_.welcome_history)) {
+    history_.pop_front();
+  }
+  if (oldest_ == 0) oldest_ = id;
+}
+
+std::size_t Room::first_after(std::uint64_t after) const {
+  const auto it = std::upper_bound(history_.begin(), history_.end(), after,
+                                   [](std::uint64_t v, const Kept& k) { return v < k.id; });
+  return static_cast<std::size_t>(it - history_.begin());
+}
+
+void Room::restore(const StoreContents& c, Store* store) {
+  store_ = store;
+  if (!c.room_id.empty()) config_.room_id = c.room_id;
+  next_msg_id_ = std::max(next_msg_id_, c.last_id);
+  oldest_ = c.oldest_id;
+  history_.clear();
+  for (const StoredMsg& m : c.recent) {
+    keep(m.id, make_line(proto::encode(proto::ChatMsg{m.id, m.from, m.text, m.ts})));
+  }
+}
+
+void Room::set_oldest(std::uint64_t id) {
+  if (id == 0) return;
+  oldest_ = id;
+  while (!history_.empty() && history_.front().id < id) history_.pop_front();
+}
+
+std::optional<Room::Page> Room::page_in_memory(std::uint64_t before, std::size_t limit) const {
+  const std::size_t end = before == 0 ? history_.size() : first_after(before - 1);
+  // Enough here, or here is everything the room has: answer without the store.
+  const bool complete = history_.empty() || history_.front().id <= oldest_;
+  if (end < limit && !complete) return std::nullopt;
+  const std::size_t start = end > limit ? end - limit : 0;
+  Page p;
+  p.lines.reserve(end - start);
+  for (std::size_t i = start; i < end; ++i) p.lines.emplace_back(*history_[i].line);
+  p.more = start < end ? history_[start].id > oldest_ : false;
+  return p;
 }
 
 void Room::broadcast(const SharedLine& line, const Member* except, Delivery how) {

@@ -17,6 +17,7 @@
 #include "net/event_queue.hpp"
 #include "net/nick.hpp"
 #include "net/protocol.hpp"
+#include "net/store.hpp"
 
 namespace lanchat::net {
 
@@ -60,6 +61,9 @@ struct RoomConfig {
   std::string name = "lanchat";
   std::string room_id;  // empty: a new random id (ids are comparable for this run only)
   std::size_t welcome_history = proto::kHistorySize;
+  // The newest messages kept encoded in memory: every welcome (a resume gives up to 1,000)
+  // and most history pages are answered from here, without the disk.
+  std::size_t memory_history = 2000;
 };
 
 class Room {
@@ -80,6 +84,22 @@ class Room {
   // `shutdown` instead).
   void silence() { closing_ = true; }
 
+  // Takes up where the store left off: its room id, ids going on from its last one, its
+  // newest messages in memory. Messages said from now on are appended to `store`.
+  void restore(const StoreContents& contents, Store* store);
+  // The store dropped old messages (retention): the oldest kept is now this one, and
+  // memory lets go of the older ones too.
+  void set_oldest(std::uint64_t id);
+
+  // A history page answered from memory (lines oldest first), or nothing if the store
+  // must answer it.
+  struct Page {
+    std::vector<std::string_view> lines;
+    bool more = false;
+  };
+  std::optional<Page> page_in_memory(std::uint64_t before, std::size_t limit) const;
+  Store* store() const { return store_; }
+
   const RoomConfig& config() const { return config_; }
   const std::string& room_id() const { return config_.room_id; }
   std::size_t size() const { return fanout_.size(); }
@@ -88,6 +108,9 @@ class Room {
 
  private:
   Member* find(const nick::Keys& keys);
+  void keep(std::uint64_t id, SharedLine line);
+  // Index of the first kept message with id > after.
+  std::size_t first_after(std::uint64_t after) const;
   void broadcast(const SharedLine& line, const Member* except, Delivery how);
   void remove(Member& m);
   const std::string& users_array();
@@ -99,7 +122,13 @@ class Room {
   std::unordered_map<std::string, Member*> by_folded_, by_shape_;
   std::string users_array_ = "[]";  // members' nicks, encoded for the welcome
   bool users_stale_ = false;
-  std::deque<SharedLine> history_;  // encoded msg lines, oldest first
+  struct Kept {
+    std::uint64_t id;
+    SharedLine line;
+  };
+  std::deque<Kept> history_;  // the newest messages, encoded, oldest first
+  Store* store_ = nullptr;
+  std::uint64_t oldest_ = 0;  // the oldest message the room still has (memory or store)
   std::uint64_t next_msg_id_ = 0;
   std::uint64_t next_seq_ = 0;
   bool closing_ = false;

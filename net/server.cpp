@@ -58,7 +58,7 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
     : io_(io),
       config_(std::move(config)),
       events_(events, next_instance_id()),
-      room_(RoomConfig{config_.room, {}, config_.history_size}, events_),
+      room_(RoomConfig{config_.room, {}, config_.history_size, 2000}, events_),
       acceptor_(io),
       retry_timer_(io),
       stop_timer_(io),
@@ -70,8 +70,64 @@ Server::~Server() {
   for (auto& [id, c] : connections_) c->detach();
 }
 
+namespace {
+std::string count_text(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+}  // namespace
+
+void Server::attach_store(std::shared_ptr<Store> store, StoreContents contents) {
+  store_ = std::move(store);
+  room_.restore(contents, store_.get());
+  const StoreStatus st = store_->status();
+  if (st.path.empty()) {
+    log(LogLevel::info, "history: kept in memory only; it is gone when the server stops");
+  } else if (contents.created) {
+    log(LogLevel::info, "history: new store " + st.path);
+  } else {
+    log(LogLevel::info,
+        "history: " + count_text(contents.count, "message", "messages") + " loaded from " +
+            st.path +
+            (contents.count > 0 ? " (#" + std::to_string(contents.oldest_id) + " to #" +
+                                      std::to_string(contents.last_id) + ")"
+                                : std::string()));
+  }
+  events_.emit(ServerStore{st.path, st.bytes, st.messages, st.failing, st.error, st.unsaved});
+  // The store calls back on its writer thread: hop to the net thread before touching us.
+  store_->set_status_callback([&io = io_, weak = weak_from_this()](const StoreStatus& s) {
+    asio::post(io, [weak, s] {
+      if (auto self = weak.lock()) self->on_store_status(s);
+    });
+  });
+}
+
+void Server::on_store_status(const StoreStatus& s) {
+  if (s.failing && !store_failing_) {
+    log(LogLevel::error, "cannot write the room's history to " + s.path + ": " + s.error +
+                             ". Chat goes on; messages are kept in memory and written once it "
+                             "works again");
+  } else if (!s.failing && store_failing_) {
+    log(LogLevel::info, "history: writing to " + s.path + " works again");
+  }
+  store_failing_ = s.failing;
+  room_.set_oldest(s.oldest_id);
+  events_.emit(ServerStore{s.path, s.bytes, s.messages, s.failing, s.error, s.unsaved});
+}
+
+void Server::fail(std::string message) {
+  events_.emit(ServerFailed{message, true});
+  log(LogLevel::error, std::move(message));
+}
+
 std::optional<std::string> Server::start() {
   const std::string where = config_.bind_address + ":" + std::to_string(config_.port);
+  if (!store_) {
+    StoreContents contents;
+    StoreOptions memory;
+    memory.keep_messages = kMemoryRoomMessages;
+    std::shared_ptr<Store> opened = Store::open(memory, contents);  // fills contents first
+    attach_store(std::move(opened), std::move(contents));
+  }
   auto fail = [&](std::string msg) {
     events_.emit(ServerFailed{msg});
     log(LogLevel::error, msg);
@@ -472,6 +528,27 @@ void Server::finish_stop() {
   if (stopped_) return;
   stopped_ = true;
   stop_timer_.cancel();
+  if (!store_) {
+    stopped_and_stored();
+    return;
+  }
+  // Everything broadcast is written before the server says it has stopped. The server
+  // must live until then, but must never be released on the store's thread (its last
+  // reference going there would destroy the store from its own thread): the reference is
+  // handed over to the net thread, not copied.
+  store_->flush([&io = io_, self = shared_from_this()]() mutable {
+    asio::post(io, [self = std::move(self)] { self->stopped_and_stored(); });
+  });
+}
+
+void Server::stopped_and_stored() {
+  if (store_) {
+    const StoreStatus s = store_->status();
+    if (s.failing && s.unsaved > 0) {
+      log(LogLevel::error, count_text(s.unsaved, "message", "messages") +
+                               " could not be written to " + s.path + ": " + s.error);
+    }
+  }
   log(LogLevel::info, "server stopped");
   events_.emit(ServerStopped{stop_reason_});
   if (on_stopped_) {

@@ -102,8 +102,13 @@ class Server : public std::enable_shared_from_this<Server> {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // The room's store, opened by the caller off the net thread (opening reads the disk).
+  // Without one, start() keeps the room's history in an SQLite database in memory.
+  void attach_store(std::shared_ptr<Store> store, StoreContents contents);
   // Binds and listens. On failure returns a message for the user and emits ServerFailed.
   std::optional<std::string> start();
+  // Reports a failure that happened before start() could run (the store would not open).
+  void fail(std::string message);
   // Sends `shutdown {reason}` to every connection, lets each flush, then closes them
   // (forcibly after close_grace). on_stopped runs on the net thread once all are closed.
   void stop(std::string reason, std::function<void()> on_stopped = {});
@@ -152,6 +157,8 @@ class Server : public std::enable_shared_from_this<Server> {
   void shed_memory();
   void housekeeping();
   void finish_stop();
+  void stopped_and_stored();
+  void on_store_status(const StoreStatus& s);
   void log(LogLevel level, std::string text) { events_.log(level, std::move(text)); }
 
   // Per address: connections, those not joined yet, and wrong passwords.
@@ -177,6 +184,8 @@ class Server : public std::enable_shared_from_this<Server> {
   asio::steady_timer housekeeping_timer_;
   asio::ip::tcp::endpoint local_;
   std::optional<asio::ip::tcp::endpoint> host_endpoint_;
+  std::shared_ptr<Store> store_;
+  bool store_failing_ = false;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, AddressState> addresses_;

@@ -10,7 +10,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri
   libasio-dev nlohmann-json3-dev libreaderwriterqueue-dev libconcurrentqueue-dev
-  libcli11-dev libstb-dev fonts-dejavu-core libicu-dev
+  libcli11-dev libstb-dev fonts-dejavu-core libicu-dev libsqlite3-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3 iproute2

@@ -4,10 +4,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <set>
 
 #include "tests/support.hpp"
 
@@ -17,10 +22,42 @@ extern char** environ;
 
 namespace {
 
+// Each test process gets its own XDG data and config folders, so no test reads or writes
+// the user's rooms or settings, and tests running side by side never share a store.
+struct TestHome {
+  std::filesystem::path dir;
+  std::vector<std::string> env_strings;
+  std::vector<char*> env;
+  TestHome() {
+    char tmpl[] = "/tmp/lanchat-cli-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view v(*e);
+      if (v.rfind("XDG_DATA_HOME=", 0) == 0 || v.rfind("XDG_CONFIG_HOME=", 0) == 0) continue;
+      env_strings.emplace_back(v);
+    }
+    env_strings.push_back("XDG_DATA_HOME=" + (dir / "data").string());
+    env_strings.push_back("XDG_CONFIG_HOME=" + (dir / "config").string());
+    for (auto& e : env_strings) env.push_back(e.data());
+    env.push_back(nullptr);
+  }
+  ~TestHome() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::filesystem::path data() const { return dir / "data" / "lanchat"; }
+};
+TestHome& test_home() {
+  static TestHome home;
+  return home;
+}
+
 // A child process with pipes on stdin, stdout and stderr.
 class Proc {
  public:
-  explicit Proc(std::vector<std::string> args) {
+  // Runs `lanchat ARGS`; with a shell prefix, runs `sh -c 'PREFIX exec lanchat ARGS'` (a
+  // ulimit, say), or the prefix with {cmd} replaced by the quoted command line.
+  explicit Proc(std::vector<std::string> args, const std::string& shell_prefix = "") {
     int in[2], out[2], err[2];
     if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
     posix_spawn_file_actions_t fa;
@@ -32,10 +69,21 @@ class Proc {
       posix_spawn_file_actions_addclose(&fa, fd);
     }
     args.insert(args.begin(), LANCHAT_BINARY);
+    if (!shell_prefix.empty()) {
+      std::string quoted;
+      for (const auto& a : args) quoted += (quoted.empty() ? "'" : " '") + a + "'";
+      std::string cmd = shell_prefix;
+      if (const auto at = cmd.find("{cmd}"); at != std::string::npos) {
+        cmd.replace(at, 5, quoted);
+      } else {
+        cmd += " exec " + quoted;
+      }
+      args = {"/bin/sh", "-c", cmd};
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, LANCHAT_BINARY, &fa, nullptr, argv.data(), environ) != 0) {
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), test_home().env.data()) != 0) {
       throw std::runtime_error("spawn failed");
     }
     posix_spawn_file_actions_destroy(&fa);
@@ -365,4 +413,196 @@ TEST(Cli, HeadlessHostProbedAsAHostileClientWouldGivesNothingAway) {
     locked |= l.find("locked out for 60 s after 5 wrong passwords") != std::string::npos;
   }
   EXPECT_TRUE(locked);
+}
+
+// ---- a room that remembers (issue 10), with the real binary and its real files ----------
+
+namespace {
+
+// A data folder of this test's own (tests of one binary may also run in one process).
+std::filesystem::path fresh_data_dir(const std::string& name) {
+  const auto dir = test_home().dir / name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+std::filesystem::path store_in(const std::filesystem::path& data_dir) {
+  return data_dir / "rooms" / "lanchat.sqlite3";
+}
+
+std::set<int> stored_numbers(const std::filesystem::path& file, const std::string& prefix) {
+  std::set<int> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) return out;
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT text FROM messages", -1, &s, nullptr);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const std::string t = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    if (t.rfind(prefix, 0) == 0) out.insert(std::stoi(t.substr(prefix.size())));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace
+
+TEST(Cli, AKilledHostLosesAtMostTheLast250MillisecondsOfMessages) {
+  const auto data = fresh_data_dir("kill9");
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--max-msg-rate", "0",
+             "--max-line-rate", "0", "--data-dir", data.string()});
+  const std::uint16_t port = start_host(host);
+  ASSERT_GT(port, 0);
+  RawClient a(port);
+  a.join("alice");
+  // Say k0, k1, ... every 2 ms; note when each echo (the broadcast) came back.
+  std::vector<std::pair<int, std::chrono::steady_clock::time_point>> echoed;
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop) {
+      auto m = a.recv(200ms);
+      if (m && (*m)["type"] == "msg") {
+        echoed.emplace_back(std::stoi((*m)["text"].get<std::string>().substr(1)),
+                            std::chrono::steady_clock::now());
+      }
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  int sent = 0;
+  while (std::chrono::steady_clock::now() - start < 1500ms) {
+    a.send({{"type", "say"}, {"text", "k" + std::to_string(sent++)}});
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto killed_at = std::chrono::steady_clock::now();
+  host.signal(SIGKILL);
+  EXPECT_EQ(host.wait(), 128 + SIGKILL);
+  stop = true;
+  reader.join();
+  const auto stored = stored_numbers(store_in(data), "k");
+  int must = 0, lost = 0;
+  for (const auto& [k, at] : echoed) {
+    if (at <= killed_at - 250ms) {
+      ++must;
+      if (!stored.contains(k)) ++lost;
+    }
+  }
+  EXPECT_GT(must, 300);
+  EXPECT_EQ(lost, 0) << "every message broadcast more than 250 ms before kill -9 is stored";
+  std::cout << "kill -9: " << echoed.size() << " broadcast, " << stored.size()
+            << " stored, the last " << echoed.size() - stored.size() << " lost\n";
+}
+
+TEST(Cli, ACleanStopStoresEveryMessageThatWasBroadcast) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    const auto data = fresh_data_dir("clean-stop");
+    Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--max-msg-rate", "0",
+               "--max-line-rate", "0", "--data-dir", data.string()});
+    const std::uint16_t port = start_host(host);
+    RawClient a(port);
+    a.join("alice");
+    std::string burst;
+    for (int i = 0; i < 700; ++i)
+      burst += json{{"type", "say"}, {"text", "c" + std::to_string(i)}}.dump() + "\n";
+    a.send_raw(burst);
+    for (int i = 0; i < 700; ++i) ASSERT_TRUE(a.recv_type("msg")) << i;
+    host.signal(sig);  // right after the last broadcast: most of it is not written yet
+    ASSERT_EQ(host.wait(10s), 0);
+    EXPECT_EQ(stored_numbers(store_in(data), "c").size(), 700u) << "signal " << sig;
+  }
+}
+
+TEST(Cli, AHistoryOnlyInMemoryIsNeverWrittenAnywhere) {
+  const auto data = fresh_data_dir("memory");
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--no-store", "--data-dir",
+             data.string()});
+  const std::uint16_t port = start_host(host);
+  ASSERT_TRUE(host.line_with("history: kept in memory only"));
+  RawClient a(port);
+  a.join("alice");
+  a.send({{"type", "say"}, {"text", "ephemeral"}});
+  ASSERT_TRUE(a.recv_type("msg"));
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait(), 0);
+  EXPECT_FALSE(std::filesystem::exists(data));
+}
+
+TEST(Cli, AStoreThatCannotBeReadStopsTheStartWithTheFileAndTheFixAndIsLeftAlone) {
+  const auto data = fresh_data_dir("unreadable");
+  const auto file = store_in(data);
+  std::filesystem::create_directories(file.parent_path());
+  const std::string junk = "this is not a database, but somebody's notes\n";
+  std::ofstream(file) << junk;
+  Proc host(
+      {"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--data-dir", data.string()});
+  EXPECT_EQ(host.wait(), 1);
+  const std::string err = host.stderr_text();
+  EXPECT_NE(err.find(file.string()), std::string::npos) << err;
+  EXPECT_NE(err.find("left as it is"), std::string::npos) << err;
+  EXPECT_NE(err.find("--data-dir"), std::string::npos) << err;
+  std::ifstream in(file);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
+            junk);
+  // --no-store still lets the room run.
+  Proc memory({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--no-store",
+               "--data-dir", data.string()});
+  EXPECT_GT(start_host(memory), 0);
+}
+
+TEST(Cli, AFolderThatCannotBeWrittenIsAClearErrorAtStart) {
+  const auto dir = test_home().dir / "readonly";
+  std::filesystem::create_directories(dir);
+  // Root writes anywhere chmod forbids, so as root the folder is made read-only for real:
+  // a read-only bind mount in a mount namespace of the child's own.
+  std::string prefix;
+  if (::geteuid() == 0) {
+    prefix = "unshare -m sh -c \"mount --bind -o ro " + dir.string() + " " + dir.string() +
+             " && exec {cmd}\"";
+  } else {
+    std::filesystem::permissions(
+        dir, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  }
+  Proc host(
+      {"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--data-dir", dir.string()},
+      prefix);
+  EXPECT_EQ(host.wait(), 1);
+  const std::string err = host.stderr_text();
+  EXPECT_NE(err.find(dir.string()), std::string::npos) << err;
+  EXPECT_NE(err.find("--data-dir"), std::string::npos) << err;
+  EXPECT_NE(err.find("--no-store"), std::string::npos) << err;
+}
+
+TEST(Cli, ADiskThatFillsUpMidRunIsLoggedOnceAndChatGoesOn) {
+  // ulimit -f caps the files the host may write at 1 MiB: the store's writes start failing
+  // part way through, as on a full disk.
+  const auto data = fresh_data_dir("full");
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--max-msg-rate", "0",
+             "--max-line-rate", "0", "--data-dir", data.string()},
+            "ulimit -f 1024;");
+  const std::uint16_t port = start_host(host);
+  ASSERT_GT(port, 0);
+  RawClient a(port), b(port);
+  a.join("alice");
+  b.join("bob");
+  a.recv_type("join");
+  const std::string text(3000, 'f');
+  for (int round = 0; round < 10; ++round) {
+    std::string burst;
+    for (int i = 0; i < 100; ++i) burst += json{{"type", "say"}, {"text", text}}.dump() + "\n";
+    a.send_raw(burst);
+    for (int i = 0; i < 100; ++i)
+      ASSERT_TRUE(b.recv_type("msg")) << "chat goes on, round " << round;
+    for (int i = 0; i < 100; ++i) a.recv_type("msg");
+    std::this_thread::sleep_for(150ms);
+  }
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait(10s), 0);
+  std::vector<std::string> lines;
+  while (auto l = host.line(200ms)) lines.push_back(*l);
+  int failing = 0;
+  bool unsaved = false;
+  for (const auto& l : lines) {
+    failing += l.find("cannot write the room's history") != std::string::npos;
+    unsaved |= l.find("could not be written to") != std::string::npos;
+  }
+  EXPECT_EQ(failing, 1) << "logged once, not once per batch";
+  EXPECT_TRUE(unsaved) << "and what was lost is said at the stop";
 }

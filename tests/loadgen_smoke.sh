@@ -6,7 +6,7 @@ set -euo pipefail
 lanchat=$1 loadgen=$2
 out=$(mktemp -d)
 trap 'kill "$host" 2>/dev/null || true; rm -rf "$out"' EXIT
-"$lanchat" host --headless --bind 127.0.0.1 --port 0 --max-msg-rate 0 --max-line-rate 0 >"$out/host.log" 2>&1 &
+"$lanchat" host --headless --bind 127.0.0.1 --port 0 --max-msg-rate 0 --max-line-rate 0 --no-store >"$out/host.log" 2>&1 &
 host=$!
 for _ in $(seq 100); do grep -q "^listening on" "$out/host.log" && break; sleep 0.1; done
 port=$(sed -nE '1s/^listening on 127\.0\.0\.1:([0-9]+)$/\1/p' "$out/host.log")

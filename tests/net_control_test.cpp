@@ -28,6 +28,9 @@ class Loop {
     net::ServerConfig defaults;
     defaults.close_grace = std::chrono::milliseconds(1500);
     net.set_server_defaults(defaults);
+    net::StoreSettings memory;
+    memory.no_store = true;  // these tests are about ownership, not about disks
+    net.set_store_settings(memory);
   }
   ~Loop() { net.shutdown(); }
 

@@ -248,7 +248,8 @@ TEST(Encode, DirectEncodersMatchNlohmannByteForByte) {
     EXPECT_EQ(encode(Leave{s, "quit", 8}), leave.dump() + "\n");
     nlohmann::ordered_json welcome{
         {"type", "welcome"}, {"nick", s},      {"server", s},       {"proto", 1},
-        {"room_id", "id1"},  {"reclaim", "r"}, {"users", {s, "b"}}, {"history", json::array()}};
+        {"room_id", "id1"},  {"reclaim", "r"}, {"users", {s, "b"}}, {"history", json::array()},
+        {"more", false}};
     EXPECT_EQ(encode(Welcome{s, s, 1, {s, "b"}, {}, "id1", "r"}), welcome.dump() + "\n");
   }
 }

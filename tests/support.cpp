@@ -132,10 +132,15 @@ json RawClient::join(const std::string& nick) {
   return *w;
 }
 
-TestServer::TestServer(net::ServerConfig config) {
+TestServer::TestServer(net::ServerConfig config, std::optional<net::StoreOptions> store) {
   config.bind_address = "127.0.0.1";
   config.port = 0;
   server_ = net::Server::create(net_.context(), std::move(config), events_);
+  if (store) {
+    net::StoreContents contents;
+    std::shared_ptr<net::Store> opened = net::Store::open(*store, contents);
+    server_->attach_store(std::move(opened), std::move(contents));
+  }
   if (auto err = server_->start()) throw std::runtime_error(*err);
   port_ = server_->local_endpoint().port();
   net_.start();
@@ -200,6 +205,16 @@ std::vector<std::string> TestServer::log_lines() {
     if (auto* l = std::get_if<net::ServerLog>(&e.data)) out.push_back(l->text);
   }
   return out;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/lanchat-test-XXXXXX";
+  path = ::mkdtemp(tmpl);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
 }
 
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
+#include "net/store.hpp"
 
 namespace lanchat::test {
 
@@ -52,10 +54,12 @@ class RawClient {
   bool eof_ = false;
 };
 
-// A server on 127.0.0.1:<free port> running on its own net thread.
+// A server on 127.0.0.1:<free port> running on its own net thread; with a store file, its
+// room keeps its history there (opened as `lanchat host` opens it).
 class TestServer {
  public:
-  explicit TestServer(net::ServerConfig config = {});
+  explicit TestServer(net::ServerConfig config = {},
+                      std::optional<net::StoreOptions> store = std::nullopt);
   ~TestServer();
   std::uint16_t port() const { return port_; }
   net::EventQueue& events() { return events_; }
@@ -79,6 +83,15 @@ class TestServer {
   std::uint16_t port_ = 0;
   std::vector<net::Event> seen_;
   bool stopped_ = false;
+};
+
+// A fresh folder under /tmp, removed with the object.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path path;
 };
 
 // Waits until pred() or the timeout.

@@ -36,13 +36,23 @@ struct RetrySay {
 struct DismissSay {
   std::uint64_t local_id = 0;
 };
+// History and search.
+struct LoadOlder {
+  std::uint64_t before = 0;
+};
+struct SearchFor {
+  std::string text;
+};
+struct ShowContext {
+  std::uint64_t id = 0;
+};
 struct StopServer {
   std::string reason;
 };
 struct LeaveRoom {};  // back to the launcher (stops our server if we host)
 
 using Action = std::variant<HostRequest, JoinRequest, SendText, RejoinAs, RetrySay, DismissSay,
-                            StopServer, LeaveRoom>;
+                            LoadOlder, SearchFor, ShowContext, StopServer, LeaveRoom>;
 using ActionList = std::vector<Action>;
 
 }  // namespace lanchat::ui

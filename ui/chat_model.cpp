@@ -69,6 +69,27 @@ void ChatModel::push(ChatLine line) {
   ++revision_;
 }
 
+void ChatModel::prepend(const std::vector<proto::ChatMsg>& older) {
+  const std::uint64_t known = oldest_id();
+  // Newest first, each pushed in front: they end up oldest first. Nothing is dropped here;
+  // a reader who scrolls back asked for them.
+  for (auto it = older.rbegin(); it != older.rend(); ++it) {
+    if (known != 0 && it->id >= known) continue;
+    ChatLine line{LineKind::message, it->ts, it->from, it->text, it->from == nick_, it->id};
+    bytes_ += cost(line);
+    lines_.push_front(std::move(line));
+    --first_line_;
+  }
+  ++revision_;
+}
+
+std::uint64_t ChatModel::oldest_id() const {
+  for (const auto& l : lines_) {
+    if (l.kind == LineKind::message && l.id != 0) return l.id;
+  }
+  return 0;
+}
+
 void ChatModel::add_info(std::string text, LineKind kind) {
   push(ChatLine{kind, net::now_ms(), {}, std::move(text), false, 0});
 }
@@ -129,6 +150,7 @@ void ChatModel::apply(const net::Event& event) {
           users_ = w.users;
           refused_nick_.clear();
           status_ = "Connected";
+          if (!e.rejoined || !e.same_room) more_older_ = w.more;
           for (std::uint64_t id : e.confirmed) settle(id);
           if (e.rejoined) {
             // Say what the reconnect filled in, so the gap is visible, not silent.
@@ -160,6 +182,15 @@ void ChatModel::apply(const net::Event& event) {
           settle(e.local_id);
           push(ChatLine{LineKind::message, e.msg.ts, e.msg.from, e.msg.text, e.msg.from == nick_,
                         e.msg.id});
+        } else if constexpr (std::is_same_v<T, net::ClientHistory>) {
+          if (e.around != 0) return;  // a search hit's context: the search panel's
+          loading_older_ = false;
+          if (!e.error.empty()) {
+            ++revision_;
+            return;
+          }
+          more_older_ = e.more;
+          prepend(e.msgs);
         } else if constexpr (std::is_same_v<T, net::ClientSayFailed>) {
           fail(e.local_id, e.text, e.error.message.empty() ? e.error.code : e.error.message);
         } else if constexpr (std::is_same_v<T, net::ClientJoin>) {

@@ -55,6 +55,13 @@ class ChatModel {
   void add_info(std::string text, LineKind kind = LineKind::info);
   void reset();
 
+  // Older history: whether the room has messages older than the first one shown, and
+  // whether a page of them is on its way. oldest_id(): the id to ask for older ones before.
+  bool more_older() const { return more_older_; }
+  bool loading_older() const { return loading_older_; }
+  std::uint64_t oldest_id() const;
+  void mark_loading_older() { loading_older_ = true; }
+
   // The user sends text: it shows as pending until the room confirms it. Returns the
   // local id to send it under.
   std::uint64_t queue_say(std::string text);
@@ -89,6 +96,7 @@ class ChatModel {
 
  private:
   void push(ChatLine line);
+  void prepend(const std::vector<proto::ChatMsg>& older);
   void add_user(const std::string& nick);
   void remove_user(const std::string& nick);
   void settle(std::uint64_t local_id);
@@ -112,6 +120,8 @@ class ChatModel {
   std::uint64_t generation_ = 0;
   std::uint64_t next_local_id_ = 0;
   std::size_t bytes_ = 0;
+  bool more_older_ = false;
+  bool loading_older_ = false;
 };
 
 std::string describe_reason(const std::string& leave_reason);

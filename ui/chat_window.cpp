@@ -5,6 +5,7 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <vector>
 
@@ -21,9 +22,14 @@ const char* advance_one(const char* p, const char* end) {
   return p;
 }
 
-// The rows of one line, wrapped to `width`, appended to out.
+// The rows of one line, wrapped to `width`, appended to out. A line that starts a new day
+// (or the first line there is) gets a separator row before it.
 template <class Out>
-void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float width) {
+void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float width,
+                 const ChatLine* previous) {
+  if (previous == nullptr || local_day(previous->ts) != local_day(line.ts)) {
+    out.push_back(ChatRow{number, 0, 0, false, true, 0.0f});
+  }
   ImFont* font = ImGui::GetFont();
   const float time_w = ImGui::CalcTextSize("00:00:00  ").x;
   float indent = time_w;
@@ -44,7 +50,7 @@ void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float wid
       const char* cut = nl == p ? p : font->CalcWordWrapPositionA(1.0f, p, nl, wrap);
       if (cut == p && p < nl) cut = advance_one(p, nl);
       out.push_back(ChatRow{number, static_cast<std::uint32_t>(p - base),
-                            static_cast<std::uint32_t>(cut - base), first, indent});
+                            static_cast<std::uint32_t>(cut - base), first, false, indent});
       first = false;
       p = cut;
       while (p < nl && (*p == ' ')) ++p;  // a wrapped row does not start with spaces
@@ -56,6 +62,10 @@ void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float wid
 
 const ChatLine& line_at(const ChatModel& m, std::uint64_t number) {
   return m.lines()[static_cast<std::size_t>(number - m.first_line())];
+}
+
+const ChatLine* line_before(const ChatModel& m, std::uint64_t number) {
+  return number > m.first_line() ? &line_at(m, number - 1) : nullptr;
 }
 
 // Brings the rows up to date with the model for `width`. Returns where the history must
@@ -87,16 +97,24 @@ std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float wid
   s.rows_first = std::max(s.rows_first, first);
   s.rows_next = std::max(s.rows_next, s.rows_first);
   for (; s.rows_next < end; ++s.rows_next) {
-    layout_line(s.rows, line_at(m, s.rows_next), s.rows_next, width);
+    layout_line(s.rows, line_at(m, s.rows_next), s.rows_next, width, line_before(m, s.rows_next));
   }
-  std::size_t added = 0;
+  std::ptrdiff_t added = 0;
   std::vector<ChatRow> tmp;
   for (int budget = kRelayoutLinesPerFrame; s.rows_first > first && budget > 0; --budget) {
     --s.rows_first;
     tmp.clear();
-    layout_line(tmp, line_at(m, s.rows_first), s.rows_first, width);
+    layout_line(tmp, line_at(m, s.rows_first), s.rows_first, width, line_before(m, s.rows_first));
+    // The line after it was laid out as the first there was, with a day separator it no
+    // longer needs when this one is of the same day.
+    const std::size_t next = tmp.size();
     s.rows.insert(s.rows.begin(), tmp.begin(), tmp.end());
-    added += tmp.size();
+    added += static_cast<std::ptrdiff_t>(tmp.size());
+    if (next < s.rows.size() && s.rows[next].day &&
+        local_day(line_at(m, s.rows[next].line).ts) == local_day(line_at(m, s.rows_first).ts)) {
+      s.rows.erase(s.rows.begin() + static_cast<std::ptrdiff_t>(next));
+      --added;
+    }
   }
   if (s.has_anchor) {
     if (s.anchor_line < first) s.has_anchor = false;
@@ -108,12 +126,29 @@ std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float wid
     }
     return std::nullopt;  // the view shows the bottom until the anchor is back
   }
-  if (added > 0) return s.scroll_y + static_cast<float>(added) * row_h;
+  if (added != 0) return s.scroll_y + static_cast<float>(added) * row_h;
   return std::nullopt;
 }
 
 void draw_row(const ChatRow& r, const ChatModel& m) {
   const ChatLine& line = line_at(m, r.line);
+  if (r.day) {
+    const std::string text = day_text(line.ts);
+    const float w = ImGui::GetContentRegionAvail().x;
+    const float tw = ImGui::CalcTextSize(text.c_str()).x;
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float mid = p.y + ImGui::GetTextLineHeight() * 0.5f;
+    const ImU32 c = ImGui::GetColorU32(ImVec4(0.55f, 0.57f, 0.62f, 0.35f));
+    ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, mid), ImVec2(p.x + (w - tw) * 0.5f - 8, mid),
+                                        c);
+    ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x + (w + tw) * 0.5f + 8, mid),
+                                        ImVec2(p.x + w, mid), c);
+    ImGui::SetCursorPosX(ImGui::GetCursorPosX() + (w - tw) * 0.5f);
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopStyleColor();
+    return;
+  }
   const char* text = line.text.data();
   const float x0 = ImGui::GetCursorPosX();
   if (r.first) {
@@ -219,6 +254,12 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   ImGui::TextUnformatted(m.status().c_str());
   ImGui::PopStyleColor();
   ctx.probe->item("chat.status");
+  if (m.loading_older()) {
+    ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextUnformatted("· loading older messages…");
+    ImGui::PopStyleColor();
+  }
   if (m.rtt() && m.connection() == Connection::joined) {
     ImGui::SameLine();
     ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
@@ -228,8 +269,17 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   }
   const bool serving = model.hosting() && model.server.state() == ServerState::running;
   const char* leave_label = serving ? "Stop & leave" : "Leave";
-  const float bw = ImGui::CalcTextSize(leave_label).x + ImGui::GetStyle().FramePadding.x * 2;
-  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw);
+  const float pad = ImGui::GetStyle().FramePadding.x * 2;
+  const float bw = ImGui::CalcTextSize(leave_label).x + pad;
+  const float sw = ImGui::CalcTextSize("Search").x + pad + ImGui::GetStyle().ItemSpacing.x;
+  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw - sw);
+  if (ImGui::Button("Search")) {
+    s.search.open = !s.search.open;
+    s.search.focus = s.search.open;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Search the room's history (Ctrl+F)");
+  ctx.probe->item("chat.search");
+  ImGui::SameLine();
   if (ImGui::Button(leave_label)) {
     if (serving) {
       s.confirm_leave = true;
@@ -440,8 +490,16 @@ void DrawHistory(ChatViewState& s, const ChatModel& m, UiContext& ctx, ImVec2 si
     DrawPending(m, ctx);
   else
     ctx.probe->fact("pending", nlohmann::json::array());
+  // Scrolled to the top of what is loaded: ask for the page before it. The rows added
+  // above keep the reader's view where it is (see update_rows).
+  if (s.seen_bottom && ImGui::GetScrollY() <= 0.5f && m.more_older() && !m.loading_older() &&
+      s.rows_first == m.first_line() && m.oldest_id() != 0 &&
+      m.connection() == Connection::joined) {
+    ctx.actions->push_back(LoadOlder{m.oldest_id()});
+  }
   // Follow new lines only when the reader is already at the bottom (or just sent).
   const bool at_bottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY();
+  if (at_bottom && !s.rows.empty()) s.seen_bottom = true;
   if (s.jump_to_bottom || at_bottom) {
     ImGui::SetScrollHereY(1.0f);
     s.jump_to_bottom = false;
@@ -481,11 +539,25 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
                         ImGui::GetStyle().ItemSpacing.y * 3;
   const float body_h = ImGui::GetContentRegionAvail().y - input_h;
 
-  DrawHistory(s, m, ctx, ImVec2(-users_w, body_h));
-  ImGui::SameLine();
-  ImGui::BeginChild("##users", ImVec2(0, body_h), true);
-  DrawUsers(m, ctx);
-  ImGui::EndChild();
+  // Ctrl+F opens the search panel in place of the users list (GLFW's key codes for letters
+  // are their ASCII capitals).
+  if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed('F', false)) {
+    s.search.open = true;
+    s.search.focus = true;
+  }
+  if (s.search.open) {
+    const float search_w = std::floor(ImGui::GetContentRegionAvail().x * 0.45f);
+    DrawHistory(s, m, ctx, ImVec2(-search_w, body_h));
+    ImGui::SameLine();
+    DrawSearch(s.search, model, ctx, ImVec2(0, body_h));
+  } else {
+    DrawHistory(s, m, ctx, ImVec2(-users_w, body_h));
+    ImGui::SameLine();
+    ImGui::BeginChild("##users", ImVec2(0, body_h), true);
+    DrawUsers(m, ctx);
+    ImGui::EndChild();
+  }
+  ctx.probe->fact("search_open", s.search.open);
 
   DrawInput(s, model, ctx);
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ui/context.hpp"
+#include "ui/search_window.hpp"
 #include "ui/ui_model.hpp"
 
 namespace lanchat::ui {
@@ -16,6 +17,7 @@ struct ChatRow {
   std::uint64_t line = 0;            // line number (see ChatModel::first_line)
   std::uint32_t begin = 0, end = 0;  // byte range of the line's text
   bool first = false;                // the row that carries the time and nick
+  bool day = false;                  // a "Monday, 23 November" separator before the line
   float indent = 0.0f;               // x offset of the text on this row
 };
 
@@ -42,6 +44,8 @@ struct ChatViewState {
   // While re-wrapping: the line the reader had at the top of the view, to bring back.
   std::uint64_t anchor_line = 0;
   bool has_anchor = false;
+  bool seen_bottom = false;  // older history loads only once the view has settled
+  SearchViewState search;    // the search panel (Ctrl+F) shares the chat's area
 };
 
 // Lines laid out per frame while re-wrapping after a resize.

@@ -53,6 +53,9 @@ void ServerModel::apply(const net::Event& event) {
           }
         } else if constexpr (std::is_same_v<T, net::PeerClosed>) {
           std::erase_if(peers_, [&](const PeerRow& p) { return p.conn == e.conn; });
+        } else if constexpr (std::is_same_v<T, net::ServerStore>) {
+          store_ = e;
+          store_known_ = true;
         } else if constexpr (std::is_same_v<T, net::ServerSnapshot>) {
           // Keep the message counts of rows that are still there.
           std::vector<PeerRow> rows;

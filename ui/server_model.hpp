@@ -55,6 +55,9 @@ class ServerModel {
   // Rows ever added; the first kept row is number log_revision() - log().size().
   std::uint64_t log_revision() const { return log_revision_; }
   std::size_t log_bytes() const { return log_bytes_; }
+  // The room's store, as last reported (path empty: memory only; known false: not yet).
+  const net::ServerStore& store() const { return store_; }
+  bool store_known() const { return store_known_; }
 
  private:
   PeerRow* find(std::uint64_t conn);
@@ -70,6 +73,8 @@ class ServerModel {
   std::uint64_t total_connections_ = 0;
   std::uint64_t total_messages_ = 0;
   std::uint64_t log_revision_ = 0;
+  net::ServerStore store_;
+  bool store_known_ = false;
 };
 
 }  // namespace lanchat::ui

@@ -2,6 +2,7 @@
 
 #include <imgui_stdlib.h>
 
+#include <cstdio>
 #include <functional>
 
 namespace lanchat::ui {
@@ -66,6 +67,42 @@ const char* state_text(ServerState st) {
   return "";
 }
 
+std::string size_text(std::uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (1u << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1 << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f KB", static_cast<double>(bytes) / 1024);
+  }
+  return buf;
+}
+
+// Where the room's history is kept, and whether writing it works.
+void DrawStore(const ServerModel& m, UiContext& ctx) {
+  if (!m.store_known()) return;
+  const net::ServerStore& st = m.store();
+  std::string line;
+  if (st.path.empty()) {
+    line = "History: in memory only (" + std::to_string(st.messages) +
+           " messages; gone when the server stops)";
+  } else {
+    line = "History: " + std::to_string(st.messages) + " messages, " + size_text(st.bytes) +
+           " in " + st.path;
+  }
+  ImGui::PushStyleColor(ImGuiCol_Text, st.failing ? colour::error : colour::dim);
+  ImGui::TextWrapped("%s", line.c_str());
+  if (st.failing) {
+    ImGui::TextWrapped("Cannot write it: %s. Chat goes on; %llu messages wait to be written.",
+                       st.error.c_str(), static_cast<unsigned long long>(st.unsaved));
+  }
+  ImGui::PopStyleColor();
+  ctx.probe->fact("store", {{"path", st.path},
+                            {"messages", st.messages},
+                            {"bytes", st.bytes},
+                            {"failing", st.failing},
+                            {"error", st.error}});
+}
+
 void DrawStatus(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
   const bool running = m.state() == ServerState::running;
   ImGui::PushStyleColor(ImGuiCol_Text, running ? colour::ok : colour::error);
@@ -88,6 +125,7 @@ void DrawStatus(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
   ImGui::PopStyleColor(3);
   ImGui::EndDisabled();
 
+  DrawStore(m, ctx);
   ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
   if (running) {
     ImGui::Text("Up %s · %zu online · %zu connections · %llu messages",

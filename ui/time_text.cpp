@@ -5,12 +5,30 @@
 
 namespace lanchat::ui {
 
-std::string clock_time(std::int64_t ts_ms) {
+namespace {
+std::tm local(std::int64_t ts_ms) {
   const auto t = static_cast<std::time_t>(ts_ms / 1000);
   std::tm tm{};
   localtime_r(&t, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string clock_time(std::int64_t ts_ms) {
+  const std::tm tm = local(ts_ms);
   char buf[16];
   return std::string(buf, std::strftime(buf, sizeof buf, "%H:%M:%S", &tm));
+}
+
+int local_day(std::int64_t ts_ms) {
+  const std::tm tm = local(ts_ms);
+  return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+std::string day_text(std::int64_t ts_ms) {
+  const std::tm tm = local(ts_ms);
+  char buf[64];
+  return std::string(buf, std::strftime(buf, sizeof buf, "%A, %d %B %Y", &tm));
 }
 
 std::string format_duration(std::int64_t ms) {

@@ -5,6 +5,7 @@ namespace lanchat::ui {
 void UiModel::begin_host(const HostRequest&) {
   chat.reset();
   server.reset();
+  search.reset();
   server.mark_starting();
   hosting_ = true;
   busy_ = true;
@@ -15,6 +16,7 @@ void UiModel::begin_host(const HostRequest&) {
 void UiModel::begin_join(const JoinRequest&) {
   chat.reset();
   server.reset();
+  search.reset();
   hosting_ = false;
   busy_ = true;
   launcher_error_.clear();
@@ -41,10 +43,11 @@ void UiModel::apply(const net::Event& event) {
   if (!live) return;
   if (hosting_) server.apply(event);
   chat.apply(event);
+  search.apply(event);
   if (!busy_) return;
   const auto& e = event.data;
   if (auto* f = std::get_if<net::ServerFailed>(&e)) {
-    fail(f->error, ErrorField::address);
+    fail(f->error, f->store ? ErrorField::none : ErrorField::address);
   } else if (hosting_ && std::holds_alternative<net::ServerListening>(e)) {
     // The room is up: show it (and its Stop Server) at once, whatever becomes of the
     // host's own client, so a running server is never out of sight.

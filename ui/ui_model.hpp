@@ -5,6 +5,7 @@
 
 #include "ui/actions.hpp"
 #include "ui/chat_model.hpp"
+#include "ui/search_model.hpp"
 #include "ui/server_model.hpp"
 
 namespace lanchat::ui {
@@ -30,6 +31,7 @@ class UiModel {
 
   ChatModel chat;
   ServerModel server;
+  SearchModel search;
 
  private:
   void fail(std::string message, ErrorField field);

@@ -67,7 +67,8 @@ class Window:
         self.tmp = tempfile.mkdtemp(prefix="lanchat-e2e-")
         self.report_path = os.path.join(self.tmp, "report.json")
         self.shot_path = os.path.join(self.tmp, "shot.png")
-        env = dict(os.environ, DISPLAY=xvfb.display, XDG_CONFIG_HOME=os.path.join(self.tmp, "config"))
+        env = dict(os.environ, DISPLAY=xvfb.display, XDG_CONFIG_HOME=os.path.join(self.tmp, "config"),
+                   XDG_DATA_HOME=data_home())
         if "ASAN_OPTIONS" in env:
             # Mesa's GL driver leaks a few hundred bytes from a module it unloads before
             # LeakSanitizer reports, so no suppression can name it. Address errors and
@@ -228,15 +229,29 @@ class Window:
         return code
 
 
+_data_home = None
+
+
+def data_home():
+    """One XDG data folder for every lanchat this test run starts (rooms' stores, the host
+    identity), never the user's own."""
+    global _data_home
+    if _data_home is None:
+        _data_home = tempfile.mkdtemp(prefix="lanchat-e2e-data-")
+    return _data_home
+
+
 class Headless:
     """`lanchat host|join ... --headless` with its output collected line by line."""
 
     def __init__(self, binary, args, artifacts, name):
         self.out_path = os.path.join(artifacts, f"{name}.out")
         self.err_path = os.path.join(artifacts, f"{name}.err")
+        env = dict(os.environ, XDG_DATA_HOME=data_home(),
+                   XDG_CONFIG_HOME=os.path.join(data_home(), "config"))
         self.proc = subprocess.Popen([binary, *args, "--headless"], stdin=subprocess.PIPE,
                                      stdout=open(self.out_path, "w"), stderr=open(self.err_path, "w"),
-                                     text=True)
+                                     text=True, env=env)
 
     def say(self, line):
         self.proc.stdin.write(line + "\n")

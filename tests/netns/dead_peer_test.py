@@ -56,7 +56,7 @@ def main():
 
         host = subprocess.Popen(
             ["ip", "netns", "exec", ns_server, binary, "host", "--headless", "--bind", "10.231.7.1",
-             "--port", "5555", "--dead-peer-timeout", "4"],
+             "--port", "5555", "--dead-peer-timeout", "4", "--no-store"],
             stdout=subprocess.PIPE, text=True)
         procs.append(host)
         read_until(host, "listening on 10.231.7.1:5555", 10)

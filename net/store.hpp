@@ -1,0 +1,189 @@
+#pragma once
+// The room's memory: every message, the room's identity and its bans, in SQLite (WAL, one
+// file per room). The net thread never waits for the disk: it hands writes to a writer
+// thread that commits them in batches (every 100 ms), and reads (history pages, search)
+// to a reader thread with its own connection; their answers come back through callbacks
+// that run on those threads (the server posts them to the net thread).
+//
+// A room without a store (--no-store) uses the same code on an SQLite database in memory,
+// so paging and search work there too; it forgets everything when the server stops.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+struct sqlite3;
+
+namespace lanchat::net {
+
+struct StoredMsg {
+  std::uint64_t id = 0;
+  std::int64_t ts = 0;
+  std::string from;
+  std::string text;
+  bool action = false;
+};
+
+struct Ban {
+  std::string address;     // the banned IP address
+  std::int64_t until = 0;  // ms since the epoch; 0: until unbanned
+  std::string nick;        // who was banned, for the panel
+  std::string reason;
+  std::int64_t created = 0;
+};
+
+struct StoreOptions {
+  std::filesystem::path file;       // empty: in memory only
+  int keep_days = 0;                // 0: keep everything
+  std::uint64_t keep_messages = 0;  // 0: keep everything
+  std::size_t recent = 2000;        // newest messages loaded at open
+  std::chrono::milliseconds batch_interval{100};
+};
+
+// What the store held when it was opened.
+struct StoreContents {
+  std::string room_id;
+  std::uint64_t last_id = 0;      // the highest message id ever given out in this room
+  std::uint64_t oldest_id = 0;    // the oldest message kept (0: none)
+  std::uint64_t count = 0;        // messages kept
+  std::vector<StoredMsg> recent;  // the newest ones, oldest first
+  std::vector<Ban> bans;          // those still in force
+  bool created = false;           // a new store
+};
+
+struct StoreStatus {
+  std::string path;  // empty: in memory
+  std::uint64_t bytes = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t oldest_id = 0;
+  bool failing = false;
+  std::string error;          // why writing fails, while it does
+  std::uint64_t unsaved = 0;  // messages waiting to be written again while it fails
+};
+
+// A store that cannot be opened: the message names the file and what to do about it.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The command line's choices about history, for whichever room is hosted.
+struct StoreSettings {
+  std::filesystem::path data_dir;  // empty: default_data_dir()
+  bool no_store = false;           // memory only
+  int keep_days = 0;
+  std::uint64_t keep_messages = 0;
+};
+// A room kept in memory only forgets its oldest messages past this many (unless told).
+inline constexpr std::uint64_t kMemoryRoomMessages = 100'000;
+struct StoreOptions;
+StoreOptions store_options(const StoreSettings& settings, std::string_view room);
+
+// Where a room's store lives: DIR/rooms/<room>.sqlite3, with characters a file name
+// cannot hold written as %XX.
+std::filesystem::path room_store_path(const std::filesystem::path& data_dir, std::string_view room);
+// $XDG_DATA_HOME/lanchat (~/.local/share/lanchat).
+std::filesystem::path default_data_dir();
+
+class Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  // Reads waiting for the reader thread beyond this many are refused (the caller says so).
+  static constexpr std::size_t kMaxQueuedReads = 256;
+
+  using Messages = std::vector<StoredMsg>;
+  struct Db;  // one SQLite connection and its prepared statements (store.cpp)
+
+  // Opens or creates the store, migrating an older schema. Throws StoreError; a file that
+  // cannot be read as a lanchat store is never written to, moved or deleted.
+  static std::unique_ptr<Store> open(const StoreOptions& options, StoreContents& contents);
+  ~Store();  // writes what is still queued, then stops the threads
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- from the net thread; none of these waits for the disk ----
+  void append(StoredMsg m);
+  // Ids given out but not stored (direct messages) still move the room's counter on, so a
+  // restart never gives an id out twice.
+  void note_last_id(std::uint64_t id);
+  void put_ban(Ban b);
+  void remove_ban(std::string address);
+  // The messages with id < before (all: before = 0), newest `limit` of them, oldest first;
+  // `more` if older ones exist. False if too many reads are waiting already.
+  bool history(std::uint64_t before, std::size_t limit,
+               std::function<void(Messages, bool more)> done);
+  // Messages matching every word of `text` (as words or word beginnings, diacritics
+  // folded), newest first.
+  bool search(std::string text, std::size_t limit, std::function<void(Messages)> done);
+  // `done` runs once everything appended before this call is committed (or has failed).
+  void flush(std::function<void()> done);
+  // Called on the writer thread when the status changes (a write fails or recovers) and
+  // at most once a second otherwise while messages are written.
+  void set_status_callback(std::function<void(const StoreStatus&)> cb);
+  StoreStatus status() const;
+
+ private:
+  struct Append {
+    StoredMsg msg;
+  };
+  struct LastId {
+    std::uint64_t id;
+  };
+  struct PutBan {
+    Ban ban;
+  };
+  struct RemoveBan {
+    std::string address;
+  };
+  using Op = std::variant<Append, LastId, PutBan, RemoveBan>;
+  // A read sees every write queued before it: it waits until the writer has committed
+  // them (`after`), and asks the writer not to wait for its usual interval.
+  struct Read {
+    std::function<void(Db&)> run;
+    std::uint64_t after = 0;
+  };
+
+  Store(const StoreOptions& options, std::unique_ptr<Db> writer, std::unique_ptr<Db> reader);
+  void writer_loop();
+  void reader_loop();
+  bool write_batch(std::vector<Op>& ops);
+  void apply_retention();
+  void run_reads(Db& db, std::unique_lock<std::mutex>& lock);
+  void report_status(bool force);
+  bool queue_read(std::function<void(Db&)> r);
+
+  StoreOptions options_;
+  std::unique_ptr<Db> writer_db_;
+  std::unique_ptr<Db> reader_db_;  // null in memory: the writer thread reads too
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Op> ops_;
+  std::vector<Op> retry_;            // a failed batch, written again later
+  std::uint64_t queued_ops_ = 0;     // ops ever queued
+  std::uint64_t committed_ops_ = 0;  // ops ever handled by the writer (written or given up)
+  bool hurry_ = false;               // a read waits: commit now
+  std::deque<Read> reads_;
+  std::vector<std::function<void()>> flushes_;
+  bool stop_ = false;
+  StoreStatus status_;
+  std::function<void(const StoreStatus&)> on_status_;
+  std::chrono::steady_clock::time_point last_report_{};
+  bool status_changed_ = false;  // since the last report
+  std::chrono::steady_clock::time_point retry_after_{};
+  std::chrono::steady_clock::time_point next_retention_{};
+
+  std::thread writer_;
+  std::thread reader_;
+};
+
+}  // namespace lanchat::net

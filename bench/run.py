@@ -26,6 +26,8 @@ NAMES = {"lanchat": "lanchat", "irc": "ngIRCd", "asio": "asio chat example",
          "baseline": "lanchat baseline"}
 # Load generator protocol of each server kind.
 PROTO = {"lanchat": "lanchat", "baseline": "lanchat", "irc": "irc", "asio": "asio"}
+# Variants of this build measured in the same runs: kind -> (name, server flags, loadgen flags).
+VARIANTS = {}
 
 # name, loadgen arguments, kind
 SCENARIOS = [
@@ -119,10 +121,15 @@ class Server:
     def __enter__(self):
         self.port = free_port()
         a = self.args
-        if self.kind in ("lanchat", "baseline"):
-            binary = a.lanchat if self.kind == "lanchat" else a.baseline
+        if self.kind in ("lanchat", "baseline") or self.kind in VARIANTS:
+            binary = a.baseline if self.kind == "baseline" else a.lanchat
             cmd = [binary, "host", "--headless", "--bind", "127.0.0.1", "--port", str(self.port)]
             cmd += lift_limits(binary)
+            if self.kind != "baseline":
+                # A fresh store per run, never the user's own.
+                cmd += ["--data-dir", tempfile.mkdtemp(prefix="store-", dir=self.tmp)]
+            if self.kind in VARIANTS:
+                cmd += VARIANTS[self.kind][1]
         elif self.kind == "asio":
             cmd = [a.asio, str(self.port)]
         else:
@@ -150,8 +157,10 @@ class Server:
 
 def run_one(args, kind, extra, quickack, tmp):
     with Server(kind, args, tmp) as server:
-        cmd = [args.loadgen, "--proto", PROTO[kind], "--port", str(server.port), "--server-pid",
-               str(server.proc.pid)] + extra + (["--quickack"] if quickack else [])
+        cmd = [args.loadgen, "--proto", PROTO.get(kind, "lanchat"), "--port", str(server.port),
+               "--server-pid", str(server.proc.pid)] + extra + (["--quickack"] if quickack else [])
+        if kind in VARIANTS:
+            cmd += VARIANTS[kind][2]
         out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=600)
         line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
         r = json.loads(line)
@@ -234,6 +243,21 @@ def window_bench(args, tmp):
     return out
 
 
+def print_store(r):
+    print("### A room with 1,000,000 stored messages (SQLite, FTS5)\n")
+    print("| figure | value |")
+    print("|---|---|")
+    print(f"| store size | {r['store_bytes'] / 2**20:.0f} MiB ({r['bytes_per_message']:.0f} bytes per message) |")
+    if "fill_messages_per_s" in r:
+        print(f"| writing it (and indexing it for search) | {r['fill_messages_per_s']:,.0f} messages/s |")
+    print(f"| start-up: open the store, load the room | {r['startup_ms']:.1f} ms ({r['startup_to_listening_ms']:.1f} ms to listening) |")
+    print(f"| welcome with resume of 1,000 messages | {r['resume_1000_ms']:.1f} ms |")
+    print(f"| a history page of 100 from the middle | {r['history_page_ms']:.1f} ms |")
+    for name, q in r["search_ms"].items():
+        print(f"| search: {name.replace('_', ' ')} (\"{q['text']}\", {q['results']} found) | {q['ms']:.1f} ms |")
+    print()
+
+
 def print_window(w):
     e, s, h = w["empty"], w["screenful"], w["history_100k"]
     print("### The window (Xvfb, Mesa llvmpipe: the GPU is a CPU here)\n")
@@ -263,12 +287,30 @@ def main():
     p.add_argument("--out", default="bench-results.jsonl")
     p.add_argument("--only", default="", help="comma-separated scenario numbers (1-based)")
     p.add_argument("--no-window", action="store_true")
+    p.add_argument("--store-bench", default="",
+                   help="lanchat_store_bench: a room with 1,000,000 stored messages")
+    p.add_argument("--no-store-bench", action="store_true")
     p.add_argument("--baseline", default="",
                    help="another lanchat binary (an earlier commit, say) measured in the same "
                         "interleaved runs, for a before/after ratio")
+    p.add_argument("--variant", action="append", default=[],
+                   help="NAME=SERVER FLAGS[::LOADGEN FLAGS]: this build run with other flags in "
+                        "the same interleaved runs (e.g. 'no store=--no-store')")
+    p.add_argument("--only-servers", default="",
+                   help="comma-separated server kinds to run (lanchat,irc,asio,baseline,v1,...)")
     args = p.parse_args()
     if args.baseline:
         SERVERS.insert(1, "baseline")
+    for i, spec in enumerate(args.variant, 1):
+        name, _, flags = spec.partition("=")
+        server_flags, _, loadgen_flags = flags.partition("::")
+        kind = f"v{i}"
+        VARIANTS[kind] = (name, server_flags.split(), loadgen_flags.split())
+        NAMES[kind] = f"lanchat ({name})"
+        SERVERS.insert(1, kind)
+    if args.only_servers:
+        keep = args.only_servers.split(",")
+        SERVERS[:] = [s for s in SERVERS if s in keep]
 
     only = {int(x) for x in args.only.split(",") if x}
     tmp = tempfile.mkdtemp(prefix="lanchat-bench-")
@@ -296,6 +338,14 @@ def main():
             for s in SERVERS:
                 if runs[s]:
                     results.append((si, s, q, median_run(runs[s])))
+    store = None
+    if args.store_bench and not args.no_store_bench:
+        print("  a room with 1,000,000 stored messages ...", file=sys.stderr)
+        store_dir = os.path.join(os.path.dirname(os.path.abspath(args.out)), "store-bench")
+        proc = subprocess.run([args.store_bench, "--messages", "1000000", "--dir", store_dir],
+                              stdout=subprocess.PIPE, text=True, timeout=900, check=True)
+        store = json.loads(proc.stdout.strip().splitlines()[-1])
+        out.write(json.dumps({"store": store}) + "\n")
     window = None
     if not args.no_window:
         print("  window under Xvfb ...", file=sys.stderr)
@@ -303,6 +353,8 @@ def main():
         out.write(json.dumps({"window": window}) + "\n")
     out.close()
     print_tables(results)
+    if store:
+        print_store(store)
     if window:
         print_window(window)
 
@@ -327,21 +379,28 @@ def print_tables(results):
             best[s] = b
             cells.append(" / ".join(
                 f"{fmt_int(modes[q]['deliveries_per_s'])}{' qa' if q else ''}" for q in sorted(modes)))
-        ratio_n = best["lanchat"]["deliveries_per_s"] / max(best["irc"]["deliveries_per_s"], 1)
-        ratio_a = best["lanchat"]["deliveries_per_s"] / max(best["asio"]["deliveries_per_s"], 1)
+        def dps(kind):
+            return best[kind]["deliveries_per_s"] if kind in best else 0
+        ratio_n = dps("lanchat") / max(dps("irc"), 1)
+        ratio_a = dps("lanchat") / max(dps("asio"), 1)
         lost = "/".join(str(sum(r.get("lost", 0) for r in by[si][s].values())) for s in SERVERS)
         l = best["lanchat"]
         named = dict(zip(SERVERS, cells))
-        print(f"| {title} | {named['lanchat']} | {named['irc']} | {named['asio']} | **{ratio_n:.2f}x** |"
-              f" **{ratio_a:.2f}x** | {lost} | {l['server_cpu_pct']}, {l['loadgen_cpu_pct']} |")
-        if "baseline" in best:
-            ratio_b = best["lanchat"]["deliveries_per_s"] / max(best["baseline"]["deliveries_per_s"], 1)
-            baseline_rows.append(f"| {title} | {named['lanchat']} | {named['baseline']} | **{ratio_b:.2f}x** |")
+        print(f"| {title} | {named.get('lanchat', '-')} | {named.get('irc', '-')} | {named.get('asio', '-')} |"
+              f" **{ratio_n:.2f}x** | **{ratio_a:.2f}x** | {lost} | {l['server_cpu_pct']},"
+              f" {l['loadgen_cpu_pct']} |")
+        for other in best:
+            if other != "baseline" and other not in VARIANTS:
+                continue
+            ratio_b = best["lanchat"]["deliveries_per_s"] / max(best[other]["deliveries_per_s"], 1)
+            lost_o = sum(r.get("lost", 0) for r in by[si][other].values())
+            baseline_rows.append(f"| {title} | {NAMES[other]} | {named['lanchat']} | {named[other]} |"
+                                 f" **{ratio_b:.2f}x** | {lost_o} |")
     print("\n(`qa`: the load generator set TCP_QUICKACK; ratios use each server's better figure.)\n")
     if baseline_rows:
-        print("### This build against the baseline build (same runs)\n")
-        print("| scenario | this build | baseline | this/baseline |")
-        print("|---|---|---|---|")
+        print("### This build against its baseline and variants (same runs)\n")
+        print("| scenario | compared with | lanchat | the other | lanchat/other | lost (other) |")
+        print("|---|---|---|---|---|---|")
         print("\n".join(baseline_rows) + "\n")
 
     print("### Latency, joins, memory\n")

@@ -265,6 +265,7 @@ void Connection::ask_store(const nlohmann::json& ref,
                            const std::function<bool(std::function<void(SharedLine)>)>& ask) {
   // The answer is made on the store's thread and posted back here; a connection gone by
   // then simply gets nothing.
+  server_->room_.hand_to_store();  // a search sees what was said before it, this turn too
   auto reply = [&io = server_->io_, weak = weak_from_this()](SharedLine line) {
     asio::post(io, [weak, line = std::move(line)]() mutable {
       if (auto c = weak.lock()) c->answered(std::move(line));

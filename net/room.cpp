@@ -186,6 +186,10 @@ void Room::restore(const StoreContents& c, Store* store) {
   }
 }
 
+void Room::hand_to_store() {
+  if (store_ != nullptr) store_->append(to_store_);
+}
+
 void Room::set_oldest(std::uint64_t id) {
   if (id == 0) return;
   oldest_ = id;

@@ -99,6 +99,9 @@ class Room {
   };
   std::optional<Page> page_in_memory(std::uint64_t before, std::size_t limit) const;
   Store* store() const { return store_; }
+  // Hands what was said since the last call to the store in one go (once per turn of the
+  // net thread's loop, not once per message).
+  void hand_to_store();
 
   const RoomConfig& config() const { return config_; }
   const std::string& room_id() const { return config_.room_id; }
@@ -128,6 +131,7 @@ class Room {
   };
   std::deque<Kept> history_;  // the newest messages, encoded, oldest first
   Store* store_ = nullptr;
+  std::vector<StoredMsg> to_store_;
   std::uint64_t oldest_ = 0;  // the oldest message the room still has (memory or store)
   std::uint64_t next_msg_id_ = 0;
   std::uint64_t next_seq_ = 0;

@@ -387,6 +387,7 @@ void Server::schedule_flush() {
 
 void Server::flush() {
   flush_posted_ = false;
+  room_.hand_to_store();
   if (shed_pending_) shed_memory();
   while (!kicks_.empty()) {
     auto kicks = std::move(kicks_);
@@ -532,6 +533,7 @@ void Server::finish_stop() {
     stopped_and_stored();
     return;
   }
+  room_.hand_to_store();
   // Everything broadcast is written before the server says it has stopped. The server
   // must live until then, but must never be released on the store's thread (its last
   // reference going there would destroy the store from its own thread): the reference is

@@ -112,6 +112,7 @@ class Store {
 
   // ---- from the net thread; none of these waits for the disk ----
   void append(StoredMsg m);
+  void append(std::vector<StoredMsg>& batch);  // takes them all, under one lock
   // Ids given out but not stored (direct messages) still move the room's counter on, so a
   // restart never gives an id out twice.
   void note_last_id(std::uint64_t id);
@@ -150,6 +151,7 @@ class Store {
   struct Read {
     std::function<void(Db&)> run;
     std::uint64_t after = 0;
+    std::uint64_t indexed = 0;  // a search also waits until these ids are indexed
   };
 
   Store(const StoreOptions& options, std::unique_ptr<Db> writer, std::unique_ptr<Db> reader);
@@ -159,7 +161,10 @@ class Store {
   void apply_retention();
   void run_reads(Db& db, std::unique_lock<std::mutex>& lock);
   void report_status(bool force);
-  bool queue_read(std::function<void(Db&)> r);
+  bool queue_read(std::function<void(Db&)> r, bool needs_index);
+  bool ready(const Read& r) const { return r.after <= committed_ops_ && r.indexed <= indexed_id_; }
+  // Adds committed messages to the search index, in bulk, for at most `budget`.
+  void index_pending(std::chrono::milliseconds budget);
 
   StoreOptions options_;
   std::unique_ptr<Db> writer_db_;
@@ -172,6 +177,8 @@ class Store {
   std::uint64_t queued_ops_ = 0;     // ops ever queued
   std::uint64_t committed_ops_ = 0;  // ops ever handled by the writer (written or given up)
   bool hurry_ = false;               // a read waits: commit now
+  std::uint64_t appended_id_ = 0;    // the newest message id handed to the store
+  std::uint64_t indexed_id_ = 0;     // messages up to here are in the search index
   std::deque<Read> reads_;
   std::vector<std::function<void()>> flushes_;
   bool stop_ = false;

@@ -31,8 +31,8 @@ done
 echo "lanchat: installing ${missing[*]}" >&2
 if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"${sudo[@]}" apt-get update -qq >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 # The benchmark runs its own private ngIRCd; a system-wide one listening on every interface
 # is not what anybody asked for.
 if [[ " ${missing[*]} " == *" ngircd "* && -d /run/systemd/system ]]; then

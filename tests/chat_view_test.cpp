@@ -22,28 +22,31 @@ struct Headless {
   }
   ~Headless() { ImGui::DestroyContext(); }
 
-  void frame(ChatViewState& s, const UiModel& m, float width) {
+  ActionList frame(ChatViewState& s, const UiModel& m, float width) {
     ImGui::GetIO().DeltaTime = 1.0f / 60.0f;
     ImGui::NewFrame();
     ActionList actions;
     UiContext ctx{&fonts, &probe, 1.0f, &actions, {}};
     DrawChat(s, m, ctx, ImVec2(0, 0), ImVec2(width, 700));
     ImGui::Render();
+    return actions;
   }
   Fonts fonts;
   Probe probe;
 };
 
-UiModel room_with(std::size_t lines) {
+UiModel room_with(std::size_t lines, std::size_t first_id = 1, bool more = false) {
   UiModel ui;
   ui.begin_join({"h", 1, "me", ""});
-  ui.apply(net::ClientWelcome{proto::Welcome{"me", "Lab", 1, {"me"}, {}}, false});
-  for (std::size_t i = 1; i <= lines; ++i) {
+  proto::Welcome w{"me", "Lab", 1, {"me"}, {}};
+  w.more = more;
+  ui.apply(net::ClientWelcome{w, false});
+  for (std::size_t i = first_id; i < first_id + lines; ++i) {
     ui.apply(net::ClientChat{proto::ChatMsg{i, "bob",
                                             "line " + std::to_string(i) +
                                                 " with enough words in it to wrap when the chat is "
                                                 "narrow, as real messages do",
-                                            1000}});
+                                            net::now_ms()}});
   }
   return ui;
 }
@@ -102,4 +105,43 @@ TEST(ChatView, AReaderScrolledUpKeepsTheirLineThroughAResize) {
   const auto top = static_cast<std::size_t>(s.scroll_y / row_h + 0.5f);
   ASSERT_LT(top, s.rows.size());
   EXPECT_EQ(s.rows[top].line, reading) << "the line being read is back at the top";
+}
+
+TEST(ChatView, ScrollingToTheTopLoadsTheOlderPageWithoutMovingWhatIsRead) {
+  Headless imgui;
+  UiModel ui = room_with(300, 1001, /*more=*/true);
+  ChatViewState s;
+  for (int i = 0; i < 10; ++i) imgui.frame(s, ui, 1000);
+  ASSERT_TRUE(s.seen_bottom);
+  // The reader scrolls all the way up.
+  s.scroll_to = 0.0f;
+  imgui.frame(s, ui, 1000);
+  const auto actions = imgui.frame(s, ui, 1000);
+  const LoadOlder* ask = nullptr;
+  for (const auto& a : actions) {
+    if (auto* l = std::get_if<LoadOlder>(&a)) ask = l;
+  }
+  ASSERT_NE(ask, nullptr) << "the top of what is loaded asks for the page before it";
+  EXPECT_EQ(ask->before, 1001u);
+  ui.chat.mark_loading_older();
+  const float row_h = ImGui::GetTextLineHeightWithSpacing();
+  // The first row of text on screen (the very top one is the day separator, which the
+  // older page makes redundant).
+  const auto top_before = static_cast<std::size_t>(s.scroll_y / row_h + 0.5f) + 1;
+  const std::uint64_t top_line = s.rows[top_before].line;
+  ASSERT_FALSE(s.rows[top_before].day);
+  std::vector<proto::ChatMsg> older;
+  for (std::uint64_t i = 901; i <= 1000; ++i) {
+    older.push_back({i, "bob", "older " + std::to_string(i), net::now_ms()});
+  }
+  ui.apply(net::ClientHistory{older, true, 0});
+  for (int i = 0; i < 5; ++i) imgui.frame(s, ui, 1000);
+  ASSERT_EQ(s.rows_first, ui.chat.first_line()) << "the page is laid out";
+  const auto top = static_cast<std::size_t>(s.scroll_y / row_h + 0.5f) + 1;
+  EXPECT_EQ(s.rows[top].line, top_line) << "the line the reader was on stays where it was";
+  EXPECT_TRUE(s.rows[top].first);
+  int separators = 0;
+  for (const auto& r : s.rows) separators += r.day;
+  EXPECT_EQ(separators, 1) << "one day, one separator, at the very top";
+  EXPECT_TRUE(s.rows.front().day);
 }

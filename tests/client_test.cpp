@@ -32,6 +32,15 @@ class ClientHarness {
     net_.post(
         [c = client_, t = std::move(text), local_id]() mutable { c->say(std::move(t), local_id); });
   }
+  void search(std::string text) {
+    net_.post([c = client_, t = std::move(text)]() mutable { c->search(std::move(t)); });
+  }
+  void load_older(std::uint64_t before) {
+    net_.post([c = client_, before] { c->load_older(before); });
+  }
+  void show_context(std::uint64_t id, std::size_t each_side) {
+    net_.post([c = client_, id, each_side] { c->show_context(id, each_side); });
+  }
   void rejoin_as(std::string nick) {
     net_.post([c = client_, n = std::move(nick)]() mutable { c->rejoin_as(std::move(n)); });
   }
@@ -448,4 +457,64 @@ TEST(Client, TheRealServerLetsAClientReclaimItsNickFromItsOwnGhost) {
   auto join = watcher.recv_type("join");
   ASSERT_TRUE(join);
   EXPECT_EQ((*join)["nick"], "dora");
+}
+
+// The client's older-history, context and search requests against the real server: each
+// answer comes back to the request it belongs to.
+TEST(Client, LoadsOlderPagesShowsAHitInContextAndSearches) {
+  net::ServerConfig cfg;
+  cfg.max_msg_rate = 0;
+  cfg.max_line_rate = 0;
+  TestServer srv(cfg);
+  RawClient talker(srv.port());
+  talker.join("talker");
+  std::string burst;
+  for (int i = 1; i <= 300; ++i) {
+    burst += nlohmann::json{{"type", "say"},
+                            {"text", i == 150 ? "the città hit" : "m" + std::to_string(i)}}
+                 .dump() +
+             "\n";
+  }
+  talker.send_raw(burst);
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(talker.recv_type("msg"));
+
+  net::ClientConfig ccfg = config_for(srv.port(), "reader");
+  ClientHarness c(ccfg);
+  auto w = c.wait_for<net::ClientWelcome>();
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->welcome.history.size(), 100u);
+  EXPECT_TRUE(w->welcome.more);
+  const std::uint64_t oldest = w->welcome.history.front().id;
+
+  c.search("citta");
+  auto f = c.wait_for<net::ClientFound>();
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->msgs.size(), 1u);
+  EXPECT_EQ(f->msgs[0].text, "the città hit");
+  const std::uint64_t hit = f->msgs[0].id;
+
+  c.load_older(oldest);
+  c.show_context(hit, 5);
+  auto first = c.wait_for<net::ClientHistory>();
+  auto second = c.wait_for<net::ClientHistory>();
+  ASSERT_TRUE(first && second);
+  const auto& page = first->around == 0 ? *first : *second;
+  const auto& context = first->around == 0 ? *second : *first;
+  ASSERT_EQ(page.msgs.size(), 100u);
+  EXPECT_EQ(page.msgs.back().id + 1, oldest) << "the page ends right before what was shown";
+  EXPECT_TRUE(page.more);
+  EXPECT_EQ(context.around, hit);
+  ASSERT_EQ(context.msgs.size(), 11u);
+  EXPECT_EQ(context.msgs[5].text, "the città hit") << "the hit in the middle";
+}
+
+TEST(Client, ARefusedRequestIsToldToTheRequestNotToAMessage) {
+  TestServer srv;
+  ClientHarness c(config_for(srv.port(), "alice"));
+  ASSERT_TRUE(c.wait_for<net::ClientWelcome>());
+  c.search(std::string(300, 'x'));  // over 200 characters: refused
+  auto f = c.wait_for<net::ClientFound>();
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->error.empty());
+  EXPECT_FALSE(c.wait_for<net::ClientSayFailed>(200ms)) << "not mistaken for a message's error";
 }

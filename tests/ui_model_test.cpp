@@ -291,3 +291,46 @@ TEST(Settings, RoundTripAndBrokenFileFallsBackToDefaults) {
   EXPECT_EQ(load_settings(file).join_host, "127.0.0.1");
   std::filesystem::remove_all(dir);
 }
+
+TEST(ChatModel, OlderPagesGoInFrontOnceAndSayWhetherMoreExist) {
+  ChatModel m;
+  std::vector<proto::ChatMsg> h;
+  for (std::uint64_t i = 101; i <= 200; ++i) h.push_back({i, "a", "m" + std::to_string(i), 5});
+  auto w = welcome({"me"}, h);
+  std::get<net::ClientWelcome>(w.data).welcome.more = true;
+  m.apply(w);
+  EXPECT_TRUE(m.more_older());
+  EXPECT_EQ(m.oldest_id(), 101u);
+  const auto first = m.first_line();
+  m.mark_loading_older();
+  EXPECT_TRUE(m.loading_older());
+  std::vector<proto::ChatMsg> older;
+  for (std::uint64_t i = 51; i <= 101; ++i) older.push_back({i, "a", "m" + std::to_string(i), 4});
+  m.apply(net::ClientHistory{older, false, 0});
+  EXPECT_FALSE(m.loading_older());
+  EXPECT_FALSE(m.more_older());
+  EXPECT_EQ(m.first_line(), first - 50) << "50 new lines in front (101 was there already)";
+  EXPECT_EQ(m.lines().front().text, "m51");
+  EXPECT_EQ(m.oldest_id(), 51u);
+  // A search hit's context is not the chat's.
+  m.apply(net::ClientHistory{{{1, "x", "elsewhere", 1}}, false, 77});
+  EXPECT_EQ(m.lines().front().text, "m51");
+}
+
+TEST(SearchModel, HitsThenTheirContextAndStaleAnswersIgnored) {
+  SearchModel s;
+  s.begin("citta");
+  EXPECT_TRUE(s.searching());
+  s.apply(net::ClientFound{"old search", {{1, "a", "x", 1}}});
+  EXPECT_TRUE(s.searching()) << "an answer to an earlier search is not this one's";
+  s.apply(net::ClientFound{"citta", {{9, "b", "la città", 2}, {4, "c", "Città", 1}}});
+  EXPECT_FALSE(s.searching());
+  ASSERT_EQ(s.hits().size(), 2u);
+  s.begin_context(4);
+  EXPECT_TRUE(s.context_loading());
+  s.apply(net::ClientHistory{{{3, "a", "before", 1}, {4, "c", "Città", 1}}, true, 4});
+  EXPECT_FALSE(s.context_loading());
+  ASSERT_EQ(s.context().size(), 2u);
+  s.apply(net::ClientFound{"citta", {}, "the connection was lost"});
+  EXPECT_EQ(s.error(), "the connection was lost");
+}

@@ -574,6 +574,15 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
     ctx.probe->fact("chat_lines", last);
     ctx.probe->fact("chat_line_count", n);
     ctx.probe->fact("connection", m.status());
+    ctx.probe->fact("more_older", m.more_older());
+    ctx.probe->fact("loading_older", m.loading_older());
+    for (const auto& l : m.lines()) {
+      if (l.kind == LineKind::message) {
+        ctx.probe->fact("oldest_shown", l.text);
+        ctx.probe->fact("oldest_shown_day", day_text(l.ts));
+        break;
+      }
+    }
   }
   ImGui::End();
 }

@@ -9,13 +9,8 @@ namespace {
 
 // One message as a wrapped row: time, nick, text; the picked hit stands out.
 void DrawMessage(const proto::ChatMsg& m, bool highlight) {
-  if (highlight) {
-    const ImVec2 a = ImGui::GetCursorScreenPos();
-    const float w = ImGui::GetContentRegionAvail().x;
-    ImGui::GetWindowDrawList()->AddRectFilled(
-        a, ImVec2(a.x + w, a.y + ImGui::GetTextLineHeightWithSpacing()),
-        ImGui::GetColorU32(ImVec4(0.95f, 0.78f, 0.35f, 0.18f)));
-  }
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  ImGui::BeginGroup();
   ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
   ImGui::TextUnformatted(clock_time(m.ts).c_str());
   ImGui::PopStyleColor();
@@ -27,6 +22,13 @@ void DrawMessage(const proto::ChatMsg& m, bool highlight) {
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextUnformatted(m.text.c_str());
   ImGui::PopTextWrapPos();
+  ImGui::EndGroup();
+  if (highlight) {
+    // A bar in the margin, as tall as the message however it wraps.
+    const float x = top.x - ImGui::GetStyle().WindowPadding.x * 0.6f;
+    ImGui::GetWindowDrawList()->AddLine(ImVec2(x, top.y), ImVec2(x, ImGui::GetItemRectMax().y),
+                                        ImGui::GetColorU32(colour::warn), 3.0f);
+  }
 }
 
 std::string one_line(const std::string& text, std::size_t max_bytes) {

@@ -152,6 +152,12 @@ class Window:
         self.xdo("mouseup", "1")
         time.sleep(0.2)
 
+    def wheel(self, name, notches, up=True):
+        """Turns the mouse wheel over a widget (button 4 scrolls up, 5 down)."""
+        x0, y0, x1, y1 = self.widget(name)
+        self.xdo("mousemove", "--window", self.wid, str(int((x0 + x1) / 2)), str(int((y0 + y1) / 2)))
+        self.xdo("click", "--repeat", str(notches), "--delay", "8", "4" if up else "5")
+
     def key(self, *keys):
         for k in keys:
             self.xdo("keydown", k)

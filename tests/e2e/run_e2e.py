@@ -297,7 +297,82 @@ def scenario_join_reconnect(binary, art):
         x.close()
 
 
-SCENARIOS = {"join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+def fill_store_with_a_day(path, count=2000):
+    """Adds a day of history (yesterday morning to an hour ago) to a room's store that
+    lanchat created, through its own schema: the triggers keep the search index."""
+    import sqlite3
+    now = int(time.time() * 1000)
+    start = now - 24 * 3600 * 1000
+    db = sqlite3.connect(path)
+    last = db.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key='last_id'").fetchone()[0]
+    nicks = ["alice", "bob", "carol", "dario"]
+    rows = []
+    for i in range(count):
+        ts = start + i * (23 * 3600 * 1000) // count
+        text = f"note {i}: about the lab schedule"
+        if i == 700:
+            text = "Ci vediamo in città alle nove"
+        rows.append((last + 1 + i, ts, nicks[i % 4], text))
+    db.executemany("INSERT INTO messages(id, ts, nick, text) VALUES (?, ?, ?, ?)", rows)
+    db.execute("UPDATE meta SET value=? WHERE key='last_id'", (str(last + count),))
+    db.execute("UPDATE meta SET value=CAST(value AS INTEGER)+? WHERE key='count'", (count,))
+    db.commit()
+    db.close()
+
+
+def scenario_history(binary, art):
+    """A room with a day of history: scroll back to its start, then find a word and see it in
+    context, as a new user would."""
+    from driver import data_home
+    x = Xvfb()
+    win = None
+    try:
+        # Let lanchat create the room's store, then give it a day of messages.
+        host, _ = start_headless_host(binary, art, "history-create")
+        host.stop()
+        store = os.path.join(data_home(), "lanchat", "rooms", "Lab 2.sqlite3")
+        fill_store_with_a_day(store)
+        port = free_port()
+        win = Window(binary, x, art, args=["host", "--nick", "teacher", "--bind", "127.0.0.1",
+                                           "--port", str(port), "--name", "Lab 2"], name="history-window")
+        win.wait_fact("connection", lambda v: v == "Connected")
+        win.wait_fact("more_older", lambda v: v is True)
+        win.wait_fact("store", lambda v: v is not None and v["messages"] == 2000)
+        time.sleep(0.3)
+        win.screenshot("history-newest")
+        # Scroll up until the room's first message is on screen.
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            win.wheel("chat.history", 60)
+            f = win.facts()
+            if not f.get("more_older") and not f.get("loading_older") and \
+                    f.get("oldest_shown") == "note 0: about the lab schedule":
+                break
+        check(win.facts().get("oldest_shown") == "note 0: about the lab schedule",
+              f"reached the start of the history: {win.facts().get('oldest_shown')}")
+        win.wheel("chat.history", 30)
+        time.sleep(0.5)
+        win.screenshot("history-day-start")
+        # Find a word, with its accent folded, and see it in context.
+        win.click("chat.input")
+        win.key("ctrl+f")
+        win.wait_fact("search_open", lambda v: v is True)
+        win.type("citta")
+        win.key("Return")
+        win.wait_fact("search_hits", lambda v: v == ["alice: Ci vediamo in città alle nove"])
+        win.click("search.hit.0")
+        win.wait_fact("search_context", lambda v: v is not None and
+                      "> alice: Ci vediamo in città alle nove" in v and len(v) > 10)
+        time.sleep(0.3)
+        win.screenshot("history-search")
+        check(win.close() == 0, "window exit status")
+    finally:
+        if win and win.alive():
+            win.close()
+        x.close()
+
+
+SCENARIOS = {"history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
              "host_refused": scenario_host_refused}
 
 

@@ -40,7 +40,10 @@ std::string printable(std::string_view s) {
 }
 
 std::string format_chat(const lanchat::proto::ChatMsg& m) {
-  std::string head = "[" + clock_time(m.ts) + "] <" + printable(m.from) + "> ";
+  // "<alice> hi", "* alice waves", and for a direct message "<alice → bob> hi".
+  const std::string who = printable(m.from) + (m.to.empty() ? "" : " → " + printable(m.to));
+  std::string head =
+      "[" + clock_time(m.ts) + "] " + (m.action ? "* " + who + " " : "<" + who + "> ");
   const std::string indent(head.size(), ' ');
   std::string out = head;
   // Continuation lines are indented under the first so a multi-line message reads as one.

@@ -9,6 +9,7 @@
 #include "app/console.hpp"
 #include "app/headless.hpp"
 #include "net/client.hpp"
+#include "net/commands.hpp"
 #include "net/net_thread.hpp"
 
 namespace lanchat::app {
@@ -27,7 +28,28 @@ void read_stdin(net::NetThread& net, const std::shared_ptr<net::Client>& client,
   auto say = [&](std::string line) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) return;  // skip blank lines
-    net.post([client, text = std::move(line)]() mutable { client->say(std::move(text)); });
+    // The window's commands work here too: /me, /msg NICK, /nick (moderation is the host's).
+    net::Command command = net::parse_command(line);
+    std::visit(
+        [&](auto& c) {
+          using T = std::decay_t<decltype(c)>;
+          namespace cmd = net::command;
+          if constexpr (std::is_same_v<T, cmd::Say>) {
+            net.post([client, c = std::move(c)]() mutable {
+              client->say(std::move(c.text), 0, std::move(c.to), c.action);
+            });
+          } else if constexpr (std::is_same_v<T, cmd::Nick>) {
+            net.post(
+                [client, n = std::move(c.nick)]() mutable { client->change_nick(std::move(n)); });
+          } else if constexpr (std::is_same_v<T, cmd::Help>) {
+            std::cerr << net::command_help() << "\n";
+          } else if constexpr (std::is_same_v<T, cmd::Invalid>) {
+            std::cerr << "lanchat: " << c.message << "\n";
+          } else {
+            std::cerr << "lanchat: only the host can do that, from its window\n";
+          }
+        },
+        command);
   };
   while (!stop.load()) {
     pollfd p{STDIN_FILENO, POLLIN, 0};
@@ -106,7 +128,20 @@ int run_headless_join(const JoinOptions& options) {
                         << " joined\n";
             } else if constexpr (std::is_same_v<T, net::ClientLeave>) {
               std::cout << "[" << clock_time(e.leave.ts) << "] * " << printable(e.leave.nick)
-                        << " left (" << printable(e.leave.reason) << ")\n";
+                        << " left (" << printable(e.leave.reason)
+                        << (e.leave.message.empty() ? "" : ": " + printable(e.leave.message))
+                        << ")\n";
+            } else if constexpr (std::is_same_v<T, net::ClientNick>) {
+              std::cout << "[" << clock_time(e.change.ts) << "] * " << printable(e.change.old_nick)
+                        << " is now known as " << printable(e.change.new_nick) << "\n";
+            } else if constexpr (std::is_same_v<T, net::ClientNotice>) {
+              std::cout << "[" << clock_time(e.notice.ts) << "] * " << printable(e.notice.text)
+                        << "\n";
+            } else if constexpr (std::is_same_v<T, net::ClientKicked>) {
+              std::cout.flush();
+              std::cerr << "lanchat: the host removed you from the room"
+                        << (e.message.empty() ? "" : ": " + printable(e.message)) << '\n';
+              exit_code = kExitShutdown;
             } else if constexpr (std::is_same_v<T, net::ClientSayFailed>) {
               std::cerr << "lanchat: " << printable(e.error.message) << ": " << printable(e.text)
                         << '\n';

@@ -103,11 +103,42 @@ void NetControl::start_client(net::ClientConfig cfg) {
   net_.post([c = client_] { c->start(); });
 }
 
-bool NetControl::say(std::string text, std::uint64_t local_id) {
+bool NetControl::say(std::string text, std::uint64_t local_id, std::string to, bool action) {
   if (!client_) return false;
-  net_.post(
-      [c = client_, t = std::move(text), local_id]() mutable { c->say(std::move(t), local_id); });
+  net_.post([c = client_, t = std::move(text), local_id, to = std::move(to), action]() mutable {
+    c->say(std::move(t), local_id, std::move(to), action);
+  });
   return true;
+}
+
+void NetControl::change_nick(std::string nick) {
+  if (client_) {
+    net_.post([c = client_, n = std::move(nick)]() mutable { c->change_nick(std::move(n)); });
+  }
+}
+
+void NetControl::moderate(const ui::Moderate& m) {
+  if (!server_) return;
+  net_.post([s = server_, m] {
+    switch (m.kind) {
+      case ui::Moderate::Kind::kick:
+        s->kick(m.conn, m.reason);
+        break;
+      case ui::Moderate::Kind::mute:
+        s->mute(m.conn, true);
+        break;
+      case ui::Moderate::Kind::unmute:
+        s->mute(m.conn, false);
+        break;
+      case ui::Moderate::Kind::ban:
+        s->ban(m.conn, m.duration, m.reason);
+        break;
+    }
+  });
+}
+
+void NetControl::unban(std::string address) {
+  if (server_) net_.post([s = server_, a = std::move(address)] { s->unban(a); });
 }
 
 void NetControl::rejoin_as(std::string nick) {

@@ -30,7 +30,11 @@ class NetControl {
   void host(const ui::HostRequest& r);
   void join(const ui::JoinRequest& r);
   // False if there is no client to send it (the caller shows it as not sent).
-  bool say(std::string text, std::uint64_t local_id);
+  bool say(std::string text, std::uint64_t local_id, std::string to = {}, bool action = false);
+  void change_nick(std::string nick);
+  // The host's moderation of one connection of our server (see net::Server).
+  void moderate(const ui::Moderate& m);
+  void unban(std::string address);
   void rejoin_as(std::string nick);
   void load_older(std::uint64_t before);
   void search(std::string text);

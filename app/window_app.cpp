@@ -15,6 +15,7 @@
 
 #include "app/frame_bench.hpp"
 #include "app/net_control.hpp"
+#include "app/notifier.hpp"
 #include "app/screenshot.hpp"
 #include "ui/chat_window.hpp"
 #include "ui/launcher_window.hpp"
@@ -74,6 +75,9 @@ struct WindowApp {
   std::string ini_file;
   float scale = 1.0f;
   int screenshots_written = 0;
+  std::string window_title = "lanchat";
+  int attention_requests = 0;
+  Notifier notifier;
 
   void handle(const ui::Action& a) {
     std::visit(
@@ -88,15 +92,28 @@ struct WindowApp {
             net.join(act);
             remember();
           } else if constexpr (std::is_same_v<T, ui::SendText>) {
-            send(act.text);
+            send(act.text, act.to, act.action);
           } else if constexpr (std::is_same_v<T, ui::RetrySay>) {
-            for (const auto& p : model.chat.pending()) {
-              if (p.local_id != act.local_id) continue;
-              std::string text = p.text;
+            std::string peer;
+            if (const ui::PendingSay* p = model.chat.find_pending(act.local_id, &peer)) {
+              const std::string text = p->text;
+              const bool action = p->action;
               model.chat.dismiss(act.local_id);
-              send(std::move(text));
-              break;
+              send(text, peer, action);
             }
+          } else if constexpr (std::is_same_v<T, ui::ChangeNick>) {
+            net.change_nick(act.nick);
+          } else if constexpr (std::is_same_v<T, ui::OpenDirect>) {
+            model.chat.open_direct(act.peer);
+          } else if constexpr (std::is_same_v<T, ui::ShowInfo>) {
+            model.chat.add_info(act.text);
+          } else if constexpr (std::is_same_v<T, ui::Moderate>) {
+            net.moderate(act);
+          } else if constexpr (std::is_same_v<T, ui::Unban>) {
+            net.unban(act.address);
+          } else if constexpr (std::is_same_v<T, ui::SetNotifications>) {
+            settings.notifications = act.on;
+            remember();
           } else if constexpr (std::is_same_v<T, ui::DismissSay>) {
             model.chat.dismiss(act.local_id);
           } else if constexpr (std::is_same_v<T, ui::LoadOlder>) {
@@ -117,6 +134,7 @@ struct WindowApp {
             net.leave();
             model.back_to_launcher();
             chat = ui::ChatViewState();
+            chat.notifications = settings.notifications;
             server_panel.visible.clear();
             launcher.focus_first = true;
           }
@@ -125,12 +143,46 @@ struct WindowApp {
   }
 
   // Shows the message as pending at once; the client confirms or fails it later.
-  void send(std::string text) {
-    const std::uint64_t id = model.chat.queue_say(text);
-    if (!net.say(text, id)) {
+  void send(std::string text, const std::string& to, bool action) {
+    const std::uint64_t id = model.chat.queue_say(text, to, action);
+    if (!net.say(text, id, to, action)) {
       model.chat.apply(
           net::ClientSayFailed{id, std::move(text), {"not_connected", "not connected"}});
     }
+  }
+
+  // Unread and mention counts in the window title ("(2!) Lab 2 — lanchat"), and a call
+  // for attention plus a desktop notification for each mention or direct message that
+  // arrives while the window is in the background.
+  void tell_the_desktop(GLFWwindow* window) {
+    const bool focused = glfwGetWindowAttrib(window, GLFW_FOCUSED) == GLFW_TRUE;
+    model.chat.set_view(chat.view, focused);
+    std::string title = "lanchat";
+    if (model.screen() == ui::Screen::room) {
+      const std::string& room =
+          !model.chat.room().empty() ? model.chat.room() : model.server.room();
+      title = (room.empty() ? std::string("lanchat") : room) + " — lanchat";
+      if (const auto m = model.chat.total_mentions(); m > 0) {
+        title = "(" + std::to_string(m) + "!) " + title;
+      } else if (const auto u = model.chat.total_unread(); u > 0) {
+        title = "(" + std::to_string(u) + ") " + title;
+      }
+    }
+    if (title != window_title) {
+      window_title = title;
+      glfwSetWindowTitle(window, title.c_str());
+    }
+    probe.fact("title", title);
+    probe.fact("focused", focused);
+    for (const ui::Alert& a : model.chat.take_alerts()) {
+      glfwRequestWindowAttention(window);
+      ++attention_requests;
+      if (settings.notifications) {
+        notifier.show(a.direct ? a.from + " (direct message)" : a.from + " mentioned you",
+                      a.text.size() > 300 ? a.text.substr(0, 300) + "…" : a.text);
+      }
+    }
+    probe.fact("attention_requests", attention_requests);
   }
 
   void remember() {
@@ -231,6 +283,7 @@ int run_window(const Options& options) {
     ImGui::GetIO().IniFilename = app.ini_file.c_str();
     app.settings = ui::load_settings(app.settings_file);
     app.launcher.load(app.settings);
+    app.chat.notifications = app.settings.notifications;
     app.probe.enabled = !options.test_report.empty();
 
     float xs = 1.0f, ys = 1.0f;
@@ -300,6 +353,7 @@ int run_window(const Options& options) {
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
+      app.tell_the_desktop(window);
       app.draw();
       ImGui::Render();
       int w = 0, h = 0;

@@ -1,10 +1,12 @@
 // libFuzzer target: arbitrary bytes through the line framer, both decoders and the field
-// validators. Must never crash, and what decodes must survive an encode/decode round trip.
+// validators, the input line's command parser and mention matching. Must never crash, and what
+// decodes must survive an encode/decode round trip.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "net/commands.hpp"
 #include "net/line_framer.hpp"
 #include "net/log_text.hpp"
 #include "net/nick.hpp"
@@ -44,7 +46,13 @@ void check_line(std::string_view line) {
     require(nick::look_alike(keys, nick::keys_of(line)));  // deterministic
     (void)nick::reserved_lookalike(keys);
     (void)net::escaped(line);
+    (void)nick::fold_case(line);
+    // Mention matching both ways round.
+    const std::size_t half = line.size() / 2;
+    (void)nick::mentions(line.substr(0, half), line.substr(half));
+    (void)nick::mentions(line, "bob");
   }
+  (void)net::parse_command(line);  // stdin of `lanchat join` may be any bytes
   (void)proto::check_nick(line);
   (void)proto::check_text(line);
 }

@@ -16,6 +16,13 @@ class TokenBucket {
 
   bool enabled() const { return rate_ > 0 && burst_ > 0; }
 
+  // Whether `cost` tokens are there, without taking them.
+  bool ready(double cost, Clock::time_point now) {
+    if (!enabled()) return true;
+    const double elapsed = std::chrono::duration<double>(now - refilled_).count();
+    return std::min(burst_, tokens_ + elapsed * rate_) >= std::min(cost, burst_);
+  }
+
   // Takes `cost` tokens if there are that many; a cost above the burst needs a full bucket.
   bool take(double cost, Clock::time_point now) {
     if (!enabled()) return true;

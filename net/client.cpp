@@ -200,8 +200,26 @@ void Client::handle(proto::ServerMessage& msg) {
     if (std::find(users_.begin(), users_.end(), j->nick) == users_.end()) users_.push_back(j->nick);
     events_.emit(ClientJoin{std::move(*j)});
   } else if (auto* l = std::get_if<proto::Leave>(&msg)) {
+    if (l->nick == config_.nick && l->reason == proto::reason::kicked) {
+      // The host removed us: the connection ends here, and reconnecting would be coming
+      // back uninvited.
+      close_socket();
+      state_ = State::closed;
+      ++gen_;
+      fail_unsent("not sent: the host removed you from the room");
+      events_.emit(ClientKicked{std::move(l->message)});
+      return;
+    }
     std::erase(users_, l->nick);
     events_.emit(ClientLeave{std::move(*l)});
+  } else if (auto* n = std::get_if<proto::NickChanged>(&msg)) {
+    std::replace(users_.begin(), users_.end(), n->old_nick, n->new_nick);
+    const bool mine = n->old_nick == config_.nick;
+    // A reconnect goes back in under the new nick (its reclaim secret stays valid).
+    if (mine) config_.nick = n->new_nick;
+    events_.emit(ClientNick{std::move(*n), mine});
+  } else if (auto* nt = std::get_if<proto::Notice>(&msg)) {
+    events_.emit(ClientNotice{std::move(*nt)});
   } else if (auto* p = std::get_if<proto::Pong>(&msg)) {
     if (p->id.is_number_unsigned() && p->id.get<std::uint64_t>() == ping_outstanding_ &&
         ping_outstanding_ != 0) {
@@ -259,7 +277,7 @@ void Client::handle(proto::ServerMessage& msg) {
   }
 }
 
-void Client::say(std::string text, std::uint64_t local_id) {
+void Client::say(std::string text, std::uint64_t local_id, std::string to, bool action) {
   if (state_ == State::closed || quit_requested_) {
     events_.emit(ClientSayFailed{
         local_id, std::move(text), {"not_connected", "not sent: the connection has ended"}});
@@ -277,19 +295,29 @@ void Client::say(std::string text, std::uint64_t local_id) {
         {"not_connected", "not sent: " + std::to_string(kMaxUnsent) + " messages already wait"}});
     return;
   }
+  Outgoing o{local_id, std::move(text), std::move(to), action};
   if (state_ != State::joined) {
-    pending_.push_back({local_id, std::move(text)});
+    pending_.push_back(std::move(o));
     return;
   }
-  Outgoing o{local_id, std::move(text)};
   send_say(o);
   unconfirmed_.push_back(std::move(o));
 }
 
 void Client::send_say(const Outgoing& o) {
   proto::Say say{o.text};
+  say.to = o.to;
+  say.action = o.action;
   if (o.local_id != 0) say.ref = "s" + std::to_string(o.local_id);
   send(proto::encode(say));
+}
+
+void Client::change_nick(std::string nick) {
+  if (state_ != State::joined) {
+    events_.emit(ClientServerError{{"not_connected", "not connected: the nick was not changed"}});
+    return;
+  }
+  send(proto::encode(proto::NickChange{std::move(nick), "n" + std::to_string(++next_query_)}));
 }
 
 void Client::load_older(std::uint64_t before, std::size_t limit) {

@@ -48,8 +48,11 @@ class Client : public std::enable_shared_from_this<Client> {
 
   void start();
   // Sends a message. local_id names it in the events about it (ClientChat::local_id,
-  // ClientSayFailed); 0 if the caller does not care.
-  void say(std::string text, std::uint64_t local_id = 0);
+  // ClientSayFailed); 0 if the caller does not care. to: a direct message to that nick;
+  // action: "/me".
+  void say(std::string text, std::uint64_t local_id = 0, std::string to = {}, bool action = false);
+  // Asks for another nick; everyone (this client too) gets ClientNick once it is done.
+  void change_nick(std::string nick);
   // After ClientRejected: join again under another nick (messages still held go out).
   void rejoin_as(std::string nick);
   // Asks for the `limit` messages before message `before` (ClientHistory).
@@ -74,6 +77,8 @@ class Client : public std::enable_shared_from_this<Client> {
   struct Outgoing {
     std::uint64_t local_id = 0;
     std::string text;
+    std::string to{};
+    bool action = false;
   };
 
   Client(asio::io_context& io, ClientConfig config, EventQueue& events);

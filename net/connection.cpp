@@ -54,6 +54,9 @@ Connection::Connection(Server& server, tcp::socket socket, std::uint64_t id, std
     byte_budget_ =
         TokenBucket(c.max_line_rate * kBytesPerLine, c.max_line_rate * kBytesPerLine * 4, now);
   }
+  // Nick changes: 3 at once, then one every 5 seconds (a bot renaming in a loop would
+  // flood everyone with notices).
+  nick_budget_ = TokenBucket(0.2, 3, now);
   refusals_since_ = now;
   connected_at = now_ms();
 }
@@ -171,6 +174,8 @@ void Connection::handle(proto::ClientMessage& msg) {
     handle_history(*h);
   } else if (auto* q = std::get_if<proto::Search>(&msg)) {
     handle_search(*q);
+  } else if (auto* n = std::get_if<proto::NickChange>(&msg)) {
+    handle_nick(*n);
   } else {  // bye
     server_->log(LogLevel::info, who() + " said bye");
     depart(proto::reason::quit);
@@ -205,7 +210,40 @@ void Connection::handle_say(proto::Say& say) {
             say.ref);
     return;
   }
-  server_->room_.say(*member_, std::move(say.text));
+  if (auto e = server_->room_.say(*member_, say)) {
+    reply_error(e->code, std::move(e->message), true, say.ref);
+  }
+}
+
+void Connection::handle_nick(proto::NickChange& n) {
+  if (member_ == nullptr) {
+    reply_error(proto::err::not_joined, "send hello before nick", true, n.ref);
+    return;
+  }
+  // Only a change that happens (and so notifies everyone) costs from the budget.
+  const auto now = std::chrono::steady_clock::now();
+  if (!nick_budget_.ready(1, now)) {
+    refused("too many nick changes: at most one every 5 seconds", n.ref);
+    return;
+  }
+  if (auto e = server_->room_.change_nick(*member_, std::move(n.nick))) {
+    reply_error(e->code, std::move(e->message), true, n.ref);
+    return;
+  }
+  nick_budget_.take(1, now);
+}
+
+void Connection::kicked(const std::string& message) {
+  if (member_ != nullptr) {
+    Member* m = member_;
+    member_ = nullptr;
+    server_->room_.kick(*m, message);
+  }
+  if (!reported) {
+    reported = true;
+    server_->events_.emit(PeerClosed{id_, std::string(proto::reason::kicked), now_ms()});
+  }
+  begin_close();
 }
 
 namespace {
@@ -216,7 +254,7 @@ std::vector<std::string> encoded(const Store::Messages& msgs) {
   std::vector<std::string> lines;
   lines.reserve(msgs.size());
   for (const StoredMsg& m : msgs) {
-    lines.push_back(proto::encode(proto::ChatMsg{m.id, m.from, m.text, m.ts}));
+    lines.push_back(proto::encode(proto::ChatMsg{m.id, m.from, m.text, m.ts, {}, m.action}));
   }
   return lines;
 }

@@ -34,6 +34,8 @@ class Connection final : public Participant, public std::enable_shared_from_this
   // Participant: queues a line (see Delivery).
   void deliver(const SharedLine& line, Delivery how) override;
   void dismissed(std::string_view reason) override;
+  // The host removed this member: everyone hears it (this connection last), then it closes.
+  void kicked(const std::string& message);
 
   // Queues an error reply, and logs it (the first few one by one, then as counts) unless
   // the caller has logged it in its own words. ref: the request's label, echoed.
@@ -84,6 +86,7 @@ class Connection final : public Participant, public std::enable_shared_from_this
   void handle(proto::ClientMessage& msg);
   void handle_hello(proto::Hello& hello);
   void handle_say(proto::Say& say);
+  void handle_nick(proto::NickChange& n);
   void handle_history(proto::HistoryRequest& h);
   void handle_search(proto::Search& s);
   // Hands a request to the store (ask returns false if it is too busy) with a way to post
@@ -103,7 +106,7 @@ class Connection final : public Participant, public std::enable_shared_from_this
   Member* member_ = nullptr;  // set while joined
 
   // Budgets.
-  TokenBucket say_budget_, line_budget_, byte_budget_;
+  TokenBucket say_budget_, line_budget_, byte_budget_, nick_budget_;
   int queries_ = 0;  // history and search requests the store is still answering
   std::chrono::steady_clock::time_point refusals_since_{};
   std::size_t refusals_ = 0;

@@ -49,6 +49,24 @@ struct PeerJoined {
   std::int64_t ts = 0;
   bool host = false;  // the host's own client, which moderation never targets
 };
+struct PeerNick {
+  std::uint64_t conn = 0;
+  std::string nick;  // its new nick
+};
+struct PeerMuted {
+  std::uint64_t conn = 0;
+  bool muted = false;
+};
+// The room's bans, all of them, whenever they change.
+struct ServerBans {
+  struct Entry {
+    std::string address;
+    std::int64_t until = 0;  // ms since the epoch; 0: until unbanned
+    std::string nick;
+    std::string reason;
+  };
+  std::vector<Entry> bans;
+};
 struct PeerClosed {
   std::uint64_t conn = 0;
   std::string reason;  // a leave reason, or "disconnect" for one that never joined
@@ -72,6 +90,7 @@ struct ServerSnapshot {
     std::string nick;  // empty: not joined
     std::int64_t since = 0;
     bool host = false;
+    bool muted = false;
   };
   std::vector<Peer> peers;
 };
@@ -100,6 +119,13 @@ struct ClientChat {
 };
 struct ClientJoin {
   proto::Join join;
+};
+struct ClientNick {
+  proto::NickChanged change;
+  bool mine = false;  // it was this client's own nick
+};
+struct ClientNotice {
+  proto::Notice notice;
 };
 struct ClientLeave {
   proto::Leave leave;
@@ -141,6 +167,10 @@ struct ClientRtt {
 struct ClientShutdown {
   std::string reason;  // the server closed on purpose: no reconnect
 };
+// The host removed us from the room: no reconnect either.
+struct ClientKicked {
+  std::string message;
+};
 // Connection failed or was lost. retry_in > 0: a reconnect is scheduled.
 struct ClientDisconnected {
   std::string error;
@@ -164,10 +194,11 @@ struct EventsDropped {
 
 using EventData =
     std::variant<ServerLog, ServerListening, ServerFailed, ServerStopped, PeerConnected, PeerJoined,
-                 PeerClosed, ServerSnapshot, ServerStore, ClientConnecting, ClientWelcome,
-                 ClientChat, ClientJoin, ClientLeave, ClientServerError, ClientSayFailed,
-                 ClientHistory, ClientFound, ClientRejected, ClientRtt, ClientShutdown,
-                 ClientDisconnected, ClientClosed, ClientSnapshot, EventsDropped>;
+                 PeerClosed, PeerNick, PeerMuted, ServerBans, ServerSnapshot, ServerStore,
+                 ClientConnecting, ClientWelcome, ClientChat, ClientJoin, ClientNick, ClientNotice,
+                 ClientLeave, ClientServerError, ClientSayFailed, ClientHistory, ClientFound,
+                 ClientRejected, ClientRtt, ClientShutdown, ClientKicked, ClientDisconnected,
+                 ClientClosed, ClientSnapshot, EventsDropped>;
 
 struct Event {
   Event() = default;

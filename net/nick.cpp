@@ -5,6 +5,7 @@
 #include <unicode/uspoof.h>
 
 #include <array>
+#include <cctype>
 #include <memory>
 #include <stdexcept>
 
@@ -79,6 +80,37 @@ std::optional<std::string_view> reserved_lookalike(const Keys& keys) {
     if (look_alike(keys, reserved[i])) return kReserved[i];
   }
   return std::nullopt;
+}
+
+std::string fold_case(std::string_view text) {
+  UErrorCode st = U_ZERO_ERROR;
+  const auto u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<std::int32_t>(text.size())));
+  icu::UnicodeString folded(u);
+  folded.foldCase(U_FOLD_CASE_DEFAULT);
+  (void)st;
+  return utf8_of(folded);
+}
+
+namespace {
+// Letters, digits and the characters nicks are made of, so "bob" inside "bobby" is not a
+// mention; anything non-ASCII counts as a letter.
+bool word_byte(unsigned char c) {
+  return c >= 0x80 || std::isalnum(c) != 0 || c == '_' || c == '-';
+}
+}  // namespace
+
+bool mentions(std::string_view text, std::string_view nick) {
+  if (nick.empty() || text.size() < nick.size()) return false;
+  const std::string t = fold_case(text);
+  const std::string n = fold_case(nick);
+  for (std::size_t at = t.find(n); at != std::string::npos; at = t.find(n, at + 1)) {
+    const bool start_ok = at == 0 || !word_byte(static_cast<unsigned char>(t[at - 1]));
+    const std::size_t end = at + n.size();
+    const bool end_ok = end == t.size() || !word_byte(static_cast<unsigned char>(t[end]));
+    if (start_ok && end_ok) return true;
+  }
+  return false;
 }
 
 }  // namespace lanchat::nick

@@ -28,4 +28,11 @@ inline bool look_alike(const Keys& a, const Keys& b) {
 // The reserved name ("server", "admin", "system") the nick looks like, if any.
 std::optional<std::string_view> reserved_lookalike(const Keys& keys);
 
+// Unicode case folding (not the confusable skeleton): for finding a nick in a message.
+std::string fold_case(std::string_view text);
+
+// Whether `text` names `nick` as a whole word, in any case, with or without an "@" before
+// it: "hi Bob", "@bob:", "BOB!" name bob; "bobby" and "kebob" do not.
+bool mentions(std::string_view text, std::string_view nick);
+
 }  // namespace lanchat::nick

@@ -81,6 +81,14 @@ void append_int(std::string& out, Int v) {
   out.append(buf, r.ptr);
 }
 
+// Every directly built server line ends the same way: the timestamp, then the newline.
+std::string finish_with_ts(std::string& s, std::int64_t ts) {
+  s += R"(,"ts":)";
+  append_int(s, ts);
+  s += "}\n";
+  return std::move(s);
+}
+
 template <class Int>
 std::optional<Int> int_field(const json& j, const char* key) {
   auto it = j.find(key);
@@ -161,11 +169,12 @@ namespace {
 
 // The top-level fields a client message can have, each as its JSON value (null if absent).
 struct ClientFields {
-  json type, nick, proto, password, reclaim, room_id, last_id, text, id, ref, before, limit;
+  json type, nick, proto, password, reclaim, room_id, last_id, text, id, ref, before, limit, to,
+      action;
   json* field(std::string_view key) {
     switch (key.size()) {
       case 2:
-        return key == "id" ? &id : nullptr;
+        return key == "id" ? &id : key == "to" ? &to : nullptr;
       case 3:
         return key == "ref" ? &ref : nullptr;
       case 4:
@@ -173,7 +182,7 @@ struct ClientFields {
       case 5:
         return key == "proto" ? &proto : key == "limit" ? &limit : nullptr;
       case 6:
-        return key == "before" ? &before : nullptr;
+        return key == "before" ? &before : key == "action" ? &action : nullptr;
       case 7:
         return key == "reclaim"   ? &reclaim
                : key == "room_id" ? &room_id
@@ -329,7 +338,24 @@ Decoded<ClientMessage> decode_fields(ClientFields& f) {
     if (!f.text.is_string()) return error_of(err::bad_text, "say needs a string \"text\"");
     auto& text = f.text.get_ref<std::string&>();
     if (auto why = check_text(text)) return error_of(err::bad_text, *why);
-    return ClientMessage{Say{std::move(text)}};
+    Say say{std::move(text)};
+    if (!f.to.is_null()) {
+      if (!f.to.is_string() || check_nick_form(f.to.get_ref<const std::string&>())) {
+        return error_of(err::no_such_nick, "\"to\" must be the nick of someone in the room");
+      }
+      say.to = std::move(f.to.get_ref<std::string&>());
+    }
+    if (!f.action.is_null() && !f.action.is_boolean()) {
+      return error_of(err::bad_message, "\"action\" must be true or false");
+    }
+    say.action = f.action.is_boolean() && f.action.get<bool>();
+    return ClientMessage{std::move(say)};
+  }
+  if (type == "nick") {
+    if (!f.nick.is_string()) return error_of(err::bad_nick, "nick needs a string \"nick\"");
+    auto& nick = f.nick.get_ref<std::string&>();
+    if (auto why = check_nick_form(nick)) return error_of(err::bad_nick, *why);
+    return ClientMessage{NickChange{std::move(nick)}};
   }
   if (type == "hello") {
     if (!f.nick.is_string()) return error_of(err::bad_nick, "hello needs a string \"nick\"");
@@ -434,7 +460,10 @@ std::optional<ChatMsg> chat_msg_of(const json& j) {
   const std::string* from = string_field(j, "from");
   const std::string* text = string_field(j, "text");
   if (!id || !ts || from == nullptr || text == nullptr) return std::nullopt;
-  return ChatMsg{*id, *from, *text, *ts};
+  ChatMsg m{*id, *from, *text, *ts};
+  if (const std::string* to = string_field(j, "to")) m.to = *to;
+  if (auto a = j.find("action"); a != j.end() && a->is_boolean()) m.action = a->get<bool>();
+  return m;
 }
 
 Error malformed(const std::string& type) {
@@ -462,8 +491,10 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     const std::string* nick = string_field(j, "nick");
     if (nick == nullptr) return malformed(type);
     const std::string* why = string_field(j, "reason");
+    const std::string* message = string_field(j, "message");
     return ServerMessage{Leave{*nick, why ? *why : std::string(reason::disconnect),
-                               int_field<std::int64_t>(j, "ts").value_or(0)}};
+                               int_field<std::int64_t>(j, "ts").value_or(0),
+                               message ? *message : std::string()}};
   }
   if (type == "welcome") {
     const std::string* nick = string_field(j, "nick");
@@ -499,6 +530,18 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     Error e{*code, message ? *message : std::string()};
     if (auto r = j.find("ref"); r != j.end()) e.ref = *r;
     return ServerMessage{std::move(e)};
+  }
+  if (type == "nick") {
+    const std::string* old_nick = string_field(j, "old");
+    const std::string* new_nick = string_field(j, "new");
+    if (old_nick == nullptr || new_nick == nullptr) return malformed(type);
+    return ServerMessage{
+        NickChanged{*old_nick, *new_nick, int_field<std::int64_t>(j, "ts").value_or(0)}};
+  }
+  if (type == "notice") {
+    const std::string* text = string_field(j, "text");
+    if (text == nullptr) return malformed(type);
+    return ServerMessage{Notice{*text, int_field<std::int64_t>(j, "ts").value_or(0)}};
   }
   if (type == "history" || type == "found") {
     std::vector<ChatMsg> msgs;
@@ -537,8 +580,27 @@ std::string encode(const Hello& m) {
 }
 std::string encode(const Say& m) {
   ojson j{{"type", "say"}, {"text", m.text}};
+  if (!m.to.empty()) j["to"] = m.to;
+  if (m.action) j["action"] = true;
   if (!m.ref.is_null()) j["ref"] = m.ref;
   return line_of(j);
+}
+std::string encode(const NickChange& m) {
+  ojson j{{"type", "nick"}, {"nick", m.nick}};
+  if (!m.ref.is_null()) j["ref"] = m.ref;
+  return line_of(j);
+}
+std::string encode(const NickChanged& m) {
+  std::string s = R"({"type":"nick","old":)";
+  append_json_string(s, m.old_nick);
+  s += R"(,"new":)";
+  append_json_string(s, m.new_nick);
+  return finish_with_ts(s, m.ts);
+}
+std::string encode(const Notice& m) {
+  std::string s = R"({"type":"notice","text":)";
+  append_json_string(s, m.text);
+  return finish_with_ts(s, m.ts);
 }
 std::string encode(const HistoryRequest& m) {
   ojson j{{"type", "history"}};
@@ -567,30 +629,30 @@ std::string encode(const ChatMsg& m) {
   append_int(s, m.id);
   s += R"(,"from":)";
   append_json_string(s, m.from);
+  if (!m.to.empty()) {
+    s += R"(,"to":)";
+    append_json_string(s, m.to);
+  }
   s += R"(,"text":)";
   append_json_string(s, m.text);
-  s += R"(,"ts":)";
-  append_int(s, m.ts);
-  s += "}\n";
-  return s;
+  if (m.action) s += R"(,"action":true)";
+  return finish_with_ts(s, m.ts);
 }
 std::string encode(const Join& m) {
   std::string s = R"({"type":"join","nick":)";
   append_json_string(s, m.nick);
-  s += R"(,"ts":)";
-  append_int(s, m.ts);
-  s += "}\n";
-  return s;
+  return finish_with_ts(s, m.ts);
 }
 std::string encode(const Leave& m) {
   std::string s = R"({"type":"leave","nick":)";
   append_json_string(s, m.nick);
   s += R"(,"reason":)";
   append_json_string(s, m.reason);
-  s += R"(,"ts":)";
-  append_int(s, m.ts);
-  s += "}\n";
-  return s;
+  if (!m.message.empty()) {
+    s += R"(,"message":)";
+    append_json_string(s, m.message);
+  }
+  return finish_with_ts(s, m.ts);
 }
 
 void append_json_string(std::string& out, std::string_view s) {

@@ -53,6 +53,9 @@ inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view server_full = "server_full";
 inline constexpr std::string_view bad_password = "bad_password";
 inline constexpr std::string_view hello_timeout = "hello_timeout";
+inline constexpr std::string_view no_such_nick = "no_such_nick";
+inline constexpr std::string_view muted = "muted";
+inline constexpr std::string_view banned = "banned";
 }  // namespace err
 
 // Leave reasons, as sent on the wire.
@@ -80,6 +83,13 @@ struct Hello {
 struct Say {
   std::string text;
   nlohmann::json ref = nullptr;  // the client's label, echoed in an error about it
+  std::string to{};              // a direct message to this nick (empty: the room)
+  bool action = false;           // "/me waves": shown as "* alice waves"
+};
+// Change nick.
+struct NickChange {
+  std::string nick;
+  nlohmann::json ref = nullptr;
 };
 // Older messages: those with id < before (before = 0: the newest), oldest first.
 struct HistoryRequest {
@@ -96,7 +106,7 @@ struct Ping {
   nlohmann::json id;
 };
 struct Bye {};
-using ClientMessage = std::variant<Hello, Say, Ping, Bye, HistoryRequest, Search>;
+using ClientMessage = std::variant<Hello, Say, Ping, Bye, HistoryRequest, Search, NickChange>;
 
 // ---- server -> client ----
 struct ChatMsg {
@@ -104,6 +114,8 @@ struct ChatMsg {
   std::string from;
   std::string text;
   std::int64_t ts = 0;  // ms since the Unix epoch
+  std::string to{};     // a direct message: to this nick, seen only by the two of them
+  bool action = false;  // "* alice waves"
 };
 struct Welcome {
   std::string nick;
@@ -123,6 +135,18 @@ struct Join {
 struct Leave {
   std::string nick;
   std::string reason;
+  std::int64_t ts = 0;
+  std::string message{};  // why, in the host's words (kicks)
+};
+// Someone changed nick.
+struct NickChanged {
+  std::string old_nick;
+  std::string new_nick;
+  std::int64_t ts = 0;
+};
+// Something the server says to the room (a member muted, unmuted, banned).
+struct Notice {
+  std::string text;
   std::int64_t ts = 0;
 };
 struct Pong {
@@ -148,8 +172,8 @@ struct Found {
 struct Shutdown {
   std::string reason;
 };
-using ServerMessage =
-    std::variant<Welcome, ChatMsg, Join, Leave, Pong, Error, Shutdown, HistoryPage, Found>;
+using ServerMessage = std::variant<Welcome, ChatMsg, Join, Leave, Pong, Error, Shutdown,
+                                   HistoryPage, Found, NickChanged, Notice>;
 
 // A decode either yields a message or the error the peer should be told about.
 template <class T>
@@ -179,6 +203,9 @@ std::string encode(const Leave& m);
 std::string encode(const Pong& m);
 std::string encode(const Error& m);
 std::string encode(const HistoryRequest& m);
+std::string encode(const NickChange& m);
+std::string encode(const NickChanged& m);
+std::string encode(const Notice& m);
 std::string encode(const Search& m);
 std::string encode(const HistoryPage& m);
 std::string encode(const Found& m);

@@ -152,13 +152,35 @@ void Room::leave(Member& m, std::string_view reason) {
   events_.log(LogLevel::info, nick + " left (" + std::string(reason) + ")");
 }
 
-void Room::say(Member& m, std::string text) {
-  proto::ChatMsg msg{++next_msg_id_, m.nick, std::move(text), now_ms()};
+std::optional<proto::Error> Room::say(Member& m, proto::Say& say) {
+  if (m.muted) {
+    return proto::Error{std::string(proto::err::muted),
+                        "the host has muted you; nothing you say is sent until you are unmuted"};
+  }
+  if (!say.to.empty()) {
+    Member* to = find_nick(say.to);
+    if (to == nullptr) {
+      return proto::Error{std::string(proto::err::no_such_nick),
+                          "nobody called \"" + say.to + "\" is in the room"};
+    }
+    // A direct message takes its id from the room's one sequence (so ids never repeat and
+    // resumes stay exact) but is never kept, stored, searched or replayed.
+    proto::ChatMsg msg{++next_msg_id_, m.nick, std::move(say.text), now_ms(), to->nick, say.action};
+    SharedLine line = make_line(proto::encode(msg));
+    m.participant->deliver(line, Delivery::now);
+    if (to != &m) to->participant->deliver(line, Delivery::now);
+    unstored_id_ = msg.id;
+    return std::nullopt;
+  }
+  proto::ChatMsg msg{++next_msg_id_, m.nick, std::move(say.text), now_ms(), {}, say.action};
   SharedLine line = make_line(proto::encode(msg));
   keep(msg.id, line);
   broadcast(line, nullptr, Delivery::now);
-  if (store_ != nullptr)
-    store_->append(StoredMsg{msg.id, msg.ts, m.nick, std::move(msg.text), false});
+  // Handed to the store once per turn of the loop (hand_to_store), not per message.
+  if (store_ != nullptr) {
+    to_store_.push_back(StoredMsg{msg.id, msg.ts, m.nick, std::move(msg.text), msg.action});
+  }
+  return std::nullopt;
 }
 
 void Room::keep(std::uint64_t id, SharedLine line) {
@@ -182,12 +204,75 @@ void Room::restore(const StoreContents& c, Store* store) {
   oldest_ = c.oldest_id;
   history_.clear();
   for (const StoredMsg& m : c.recent) {
-    keep(m.id, make_line(proto::encode(proto::ChatMsg{m.id, m.from, m.text, m.ts})));
+    keep(m.id, make_line(proto::encode(proto::ChatMsg{m.id, m.from, m.text, m.ts, {}, m.action})));
   }
 }
 
+Member* Room::find_nick(std::string_view nick) {
+  return find(nick::keys_of(nick));
+}
+
+std::optional<proto::Error> Room::change_nick(Member& m, std::string nick) {
+  nick::Keys keys = nick::keys_of(nick);
+  if (auto reserved = nick::reserved_lookalike(keys)) {
+    return proto::Error{
+        std::string(proto::err::bad_nick),
+        "nick \"" + nick + "\" looks like the reserved name \"" + std::string(*reserved) + "\""};
+  }
+  if (nick == m.nick) {
+    return proto::Error{std::string(proto::err::bad_nick), "you are already \"" + nick + "\""};
+  }
+  // Another member who reads the same is in the way; the member itself is not (alice may
+  // become Alice).
+  if (Member* holder = find(keys); holder != nullptr && holder != &m) {
+    return proto::Error{std::string(proto::err::nick_taken),
+                        holder->nick == nick ? "nick \"" + nick + "\" is already in use"
+                                             : "nick \"" + nick + "\" looks like \"" +
+                                                   holder->nick + "\", who is already here"};
+  }
+  by_folded_.erase(m.keys.folded);
+  by_shape_.erase(m.keys.shape);
+  const std::string old = m.nick;
+  m.nick = std::move(nick);
+  m.keys = std::move(keys);
+  by_folded_.emplace(m.keys.folded, &m);
+  by_shape_.emplace(m.keys.shape, &m);
+  users_stale_ = true;
+  const std::int64_t ts = now_ms();
+  broadcast(make_line(proto::encode(proto::NickChanged{old, m.nick, ts})), nullptr, Delivery::now);
+  events_.emit(PeerNick{m.conn, m.nick});
+  events_.log(LogLevel::info, old + " is now known as " + m.nick);
+  return std::nullopt;
+}
+
+void Room::kick(Member& m, const std::string& message) {
+  const std::string nick = m.nick;
+  // Everyone hears it, the one kicked too (the last thing on its connection).
+  broadcast(make_line(proto::encode(
+                proto::Leave{nick, std::string(proto::reason::kicked), now_ms(), message})),
+            nullptr, Delivery::now);
+  remove(m);
+  events_.log(LogLevel::info, nick + " left (kicked)");
+}
+
+void Room::set_muted(Member& m, bool muted) {
+  if (m.muted == muted) return;
+  m.muted = muted;
+  notice(muted ? m.nick + " was muted by the host" : m.nick + " can speak again");
+  events_.emit(PeerMuted{m.conn, muted});
+}
+
+void Room::notice(const std::string& text) {
+  broadcast(make_line(proto::encode(proto::Notice{text, now_ms()})), nullptr, Delivery::now);
+}
+
 void Room::hand_to_store() {
-  if (store_ != nullptr) store_->append(to_store_);
+  if (store_ == nullptr) return;
+  store_->append(to_store_);
+  if (unstored_id_ != 0) {
+    store_->note_last_id(unstored_id_);  // direct messages move the counter on too
+    unstored_id_ = 0;
+  }
 }
 
 void Room::set_oldest(std::uint64_t id) {

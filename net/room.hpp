@@ -54,6 +54,7 @@ struct Member {
   std::uint64_t seq = 0;             // join order
   std::size_t slot = 0;              // index in the fan-out list
   bool host = false;                 // the host's own client
+  bool muted = false;                // its says are refused (muted) until the host unmutes it
   std::list<Member>::iterator self;  // where the room keeps it (O(1) removal)
 };
 
@@ -78,8 +79,21 @@ class Room {
                                            proto::Hello& hello, bool host);
   // Removes a member and tells the others why (unless the room is closing).
   void leave(Member& m, std::string_view reason);
-  // A message to the room, in the total order, to everyone including the sender.
-  void say(Member& m, std::string text);
+  // A message to the room, in the total order, to everyone including the sender; with
+  // say.to, a direct message to that member and the sender only (never kept or stored).
+  // Returns the error to reply with instead (muted, no_such_nick).
+  std::optional<proto::Error> say(Member& m, proto::Say& say);
+  // Changes a member's nick; everyone (the member too) hears of it in the total order.
+  std::optional<proto::Error> change_nick(Member& m, std::string nick);
+  // Removes a member on the host's word: everyone, the member included, gets a leave with
+  // reason kicked and the message. The caller closes the connection after that line.
+  void kick(Member& m, const std::string& message);
+  // Mutes or unmutes a member, and tells the room.
+  void set_muted(Member& m, bool muted);
+  // A notice to everyone in the room.
+  void notice(const std::string& text);
+  // The member under this nick (compared as people read nicks), if any.
+  Member* find_nick(std::string_view nick);
   // The server is stopping: from now on leaves are not broadcast (everyone gets
   // `shutdown` instead).
   void silence() { closing_ = true; }
@@ -132,7 +146,8 @@ class Room {
   std::deque<Kept> history_;  // the newest messages, encoded, oldest first
   Store* store_ = nullptr;
   std::vector<StoredMsg> to_store_;
-  std::uint64_t oldest_ = 0;  // the oldest message the room still has (memory or store)
+  std::uint64_t unstored_id_ = 0;  // the newest direct message id, for the store's counter
+  std::uint64_t oldest_ = 0;       // the oldest message the room still has (memory or store)
   std::uint64_t next_msg_id_ = 0;
   std::uint64_t next_seq_ = 0;
   bool closing_ = false;

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <asio/post.hpp>
+#include <ctime>
 
 #include "net/connection.hpp"
 #include "net/endpoint.hpp"
+#include "net/log_text.hpp"
 
 namespace lanchat::net {
 
@@ -93,6 +95,11 @@ void Server::attach_store(std::shared_ptr<Store> store, StoreContents contents) 
                                 : std::string()));
   }
   events_.emit(ServerStore{st.path, st.bytes, st.messages, st.failing, st.error, st.unsaved});
+  for (const Ban& b : contents.bans) bans_[b.address] = b;
+  if (!bans_.empty()) {
+    log(LogLevel::info, "bans: " + std::to_string(bans_.size()) + " in force, from the store");
+  }
+  emit_bans();
   // The store calls back on its writer thread: hop to the net thread before touching us.
   store_->set_status_callback([&io = io_, weak = weak_from_this()](const StoreStatus& s) {
     asio::post(io, [weak, s] {
@@ -253,7 +260,35 @@ void Server::set_host_endpoint(const tcp::endpoint& ep) {
 
 // ---- admission --------------------------------------------------------------------------
 
+namespace {
+// "until 14:05", "until Tue 24 Nov 14:05", or "until the host lifts it".
+std::string until_text(std::int64_t until_ms) {
+  if (until_ms == 0) return "until the host lifts the ban";
+  const auto t = static_cast<std::time_t>(until_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[48];
+  const bool today = until_ms - now_ms() < 12 * 3600 * 1000;
+  std::strftime(buf, sizeof buf, today ? "until %H:%M" : "until %a %d %b %H:%M", &tm);
+  return buf;
+}
+}  // namespace
+
 Server::Admission Server::admit(Connection& c, proto::Hello& hello) {
+  // A banned address: told until when, and closed. (Not the host's own connection, which
+  // shares 127.0.0.1 with anyone banned from the host's machine.)
+  if (auto b = bans_.find(c.ip()); b != bans_.end() && !c.host) {
+    if (b->second.until == 0 || b->second.until > now_ms()) {
+      log(LogLevel::warn, "refused " + c.address() + " (#" + std::to_string(c.id()) + "): banned " +
+                              until_text(b->second.until));
+      return {nullptr,
+              proto::Error{std::string(proto::err::banned),
+                           "you are banned from this room " + until_text(b->second.until) +
+                               (b->second.reason.empty() ? "" : " (" + b->second.reason + ")"),
+                           hello.ref},
+              /*close=*/true, /*log_error=*/false};
+    }
+  }
   AddressState& a = address(c.ip());
   const auto now = Clock::now();
   // The host's own client shares 127.0.0.1 with anyone guessing from the same machine: a
@@ -297,7 +332,13 @@ Server::Admission Server::admit(Connection& c, proto::Hello& hello) {
   auto joined = room_.join(c, c.id(), hello, c.host);
   if (auto* e = std::get_if<proto::Error>(&joined)) return {nullptr, std::move(*e)};
   if (a.unjoined > 0) --a.unjoined;
-  return {std::get<Member*>(joined), std::nullopt};
+  Member* m = std::get<Member*>(joined);
+  // Muted by the host before: still muted, whatever the connection.
+  if (muted_.contains(c.ip() + "/" + m->keys.folded)) {
+    m->muted = true;
+    events_.emit(PeerMuted{m->conn, true});
+  }
+  return {m, std::nullopt};
 }
 
 void Server::release_address(const std::string& ip) {
@@ -451,6 +492,19 @@ void Server::housekeeping() {
                    /*log=*/false);
     c->begin_close();
   }
+  // Bans that ran out.
+  bool bans_changed = false;
+  for (auto it = bans_.begin(); it != bans_.end();) {
+    if (it->second.until != 0 && it->second.until <= now_ms()) {
+      log(LogLevel::info, "the ban of " + it->first + " (" + it->second.nick + ") ran out");
+      if (store_) store_->remove_ban(it->first);
+      it = bans_.erase(it);
+      bans_changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (bans_changed) emit_bans();
   // Errors counted since they were last reported.
   for (auto& [id, c] : connections_) c->report_errors(/*final=*/false);
   // Lockouts that ended, with what they refused.
@@ -474,13 +528,83 @@ void Server::housekeeping() {
   });
 }
 
+// ---- moderation -------------------------------------------------------------------------
+
+Connection* Server::moderated(std::uint64_t conn, const char* what) {
+  auto it = connections_.find(conn);
+  if (it == connections_.end() || it->second->closed() || it->second->member() == nullptr) {
+    log(LogLevel::warn, std::string("cannot ") + what + " #" + std::to_string(conn) +
+                            ": not in the room (any more)");
+    return nullptr;
+  }
+  if (it->second->host) {
+    log(LogLevel::warn, std::string("cannot ") + what + " the host's own connection");
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+void Server::kick(std::uint64_t conn, std::string message) {
+  Connection* c = moderated(conn, "kick");
+  if (c == nullptr) return;
+  log(LogLevel::warn, "the host kicked " + c->who() + " from " + c->address() +
+                          (message.empty() ? std::string() : ": " + escaped(message, 200)));
+  c->kicked(message);
+}
+
+void Server::mute(std::uint64_t conn, bool muted) {
+  Connection* c = moderated(conn, muted ? "mute" : "unmute");
+  if (c == nullptr) return;
+  Member& m = *c->member();
+  const std::string key = c->ip() + "/" + m.keys.folded;
+  if (muted) {
+    muted_[key] = true;
+  } else {
+    muted_.erase(key);
+  }
+  log(LogLevel::warn, std::string("the host ") + (muted ? "muted " : "unmuted ") + c->who());
+  room_.set_muted(m, muted);
+}
+
+void Server::ban(std::uint64_t conn, std::chrono::seconds duration, std::string reason) {
+  Connection* c = moderated(conn, "ban");
+  if (c == nullptr) return;
+  Ban b{c->ip(), duration.count() > 0 ? now_ms() + duration.count() * 1000 : 0, c->member()->nick,
+        reason, now_ms()};
+  log(LogLevel::warn, "the host banned " + c->ip() + " (" + c->member()->nick + ", #" +
+                          std::to_string(conn) + ") " + until_text(b.until) +
+                          (reason.empty() ? std::string() : ": " + escaped(reason, 200)));
+  bans_[b.address] = b;
+  if (store_) store_->put_ban(b);
+  emit_bans();
+  c->kicked("banned " + until_text(b.until) + (reason.empty() ? "" : ": " + reason));
+}
+
+void Server::unban(const std::string& address) {
+  if (bans_.erase(address) == 0) {
+    log(LogLevel::warn, "cannot unban " + escaped(address, 64) + ": not banned");
+    return;
+  }
+  log(LogLevel::warn, "the host unbanned " + address);
+  if (store_) store_->remove_ban(address);
+  emit_bans();
+}
+
+void Server::emit_bans() {
+  ServerBans e;
+  for (const auto& [address, b] : bans_) e.bans.push_back({b.address, b.until, b.nick, b.reason});
+  std::sort(e.bans.begin(), e.bans.end(),
+            [](const auto& x, const auto& y) { return x.address < y.address; });
+  events_.emit(std::move(e));
+}
+
 void Server::emit_snapshot() {
   ServerSnapshot s;
   s.peers.reserve(connections_.size());
   for (auto& [id, c] : connections_) {
     if (c->reported) continue;
     s.peers.push_back({id, c->address(), c->member() ? c->member()->nick : std::string(),
-                       c->connected_at, c->host});
+                       c->connected_at, c->host, c->member() != nullptr && c->member()->muted});
   }
   std::sort(s.peers.begin(), s.peers.end(),
             [](const auto& a, const auto& b) { return a.conn < b.conn; });

@@ -118,6 +118,15 @@ class Server : public std::enable_shared_from_this<Server> {
   // Emits a ServerSnapshot of every connection (after the event queue overflowed).
   void emit_snapshot();
 
+  // Moderation, on the host's word: the window's buttons and commands post these. Nothing
+  // on the wire can call them, and the host's own connection is never their target. Each
+  // is logged. `conn` is the connection's number (as in the panel).
+  void kick(std::uint64_t conn, std::string message);
+  void mute(std::uint64_t conn, bool muted);
+  // duration 0: until unbanned. Kicks the member, then refuses hellos from its address.
+  void ban(std::uint64_t conn, std::chrono::seconds duration, std::string reason);
+  void unban(const std::string& address);
+
   InstanceId id() const { return events_.id(); }
   asio::ip::tcp::endpoint local_endpoint() const { return local_; }
   const ServerConfig& config() const { return config_; }
@@ -159,6 +168,8 @@ class Server : public std::enable_shared_from_this<Server> {
   void finish_stop();
   void stopped_and_stored();
   void on_store_status(const StoreStatus& s);
+  Connection* moderated(std::uint64_t conn, const char* what);
+  void emit_bans();
   void log(LogLevel level, std::string text) { events_.log(level, std::move(text)); }
 
   // Per address: connections, those not joined yet, and wrong passwords.
@@ -186,6 +197,9 @@ class Server : public std::enable_shared_from_this<Server> {
   std::optional<asio::ip::tcp::endpoint> host_endpoint_;
   std::shared_ptr<Store> store_;
   bool store_failing_ = false;
+  std::unordered_map<std::string, Ban> bans_;  // by address
+  // Members the host muted, by address and nick, so that reconnecting does not unmute.
+  std::unordered_map<std::string, bool> muted_;
 
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, AddressState> addresses_;

@@ -606,3 +606,27 @@ TEST(Cli, ADiskThatFillsUpMidRunIsLoggedOnceAndChatGoesOn) {
   EXPECT_EQ(failing, 1) << "logged once, not once per batch";
   EXPECT_TRUE(unsaved) << "and what was lost is said at the stop";
 }
+
+TEST(Cli, HeadlessJoinUnderstandsMeMsgAndNickAndShowsThemReadably) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--no-store"});
+  const std::uint16_t port = start_host(host);
+  RawClient carol(port);
+  carol.join("carol");
+  Proc bob({"join", "127.0.0.1:" + std::to_string(port), "--nick", "bob", "--headless"});
+  ASSERT_TRUE(bob.line_with("you joined"));
+  bob.write("/me waves\n/msg carol just between us\n/nick robert\n");
+  const auto action = carol.recv_type("msg");
+  ASSERT_TRUE(action);
+  EXPECT_EQ((*action)["action"], true);
+  const auto direct = carol.recv_type("msg");
+  ASSERT_TRUE(direct);
+  EXPECT_EQ((*direct)["to"], "carol");
+  ASSERT_TRUE(carol.recv_type("nick"));
+  EXPECT_TRUE(bob.line_with("* bob waves"));
+  EXPECT_TRUE(bob.line_with("<bob → carol> just between us"));
+  EXPECT_TRUE(bob.line_with("* bob is now known as robert"));
+  carol.send({{"type", "say"}, {"text", "ok"}, {"to", "robert"}, {"action", true}});
+  EXPECT_TRUE(bob.line_with("* carol → robert ok"));
+  bob.close_stdin();
+  EXPECT_EQ(bob.wait(), 0);
+}

@@ -518,3 +518,16 @@ TEST(Client, ARefusedRequestIsToldToTheRequestNotToAMessage) {
   EXPECT_FALSE(f->error.empty());
   EXPECT_FALSE(c.wait_for<net::ClientSayFailed>(200ms)) << "not mistaken for a message's error";
 }
+
+TEST(Client, AClientTheHostKicksIsToldAndDoesNotComeBack) {
+  TestServer srv;
+  net::ClientConfig cfg = config_for(srv.port(), "bob");
+  cfg.reconnect = true;
+  ClientHarness c(cfg);
+  ASSERT_TRUE(c.wait_for<net::ClientWelcome>());
+  srv.run_on_net([&] { srv.server()->kick(1, "enough"); });
+  auto k = c.wait_for<net::ClientKicked>();
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->message, "enough");
+  EXPECT_FALSE(c.wait_for<net::ClientConnecting>(1500ms)) << "no reconnect after a kick";
+}

@@ -1,9 +1,6 @@
 // A room no client can hurt: the server tried as a hostile or careless LAN client would,
 // over real sockets on 127.0.0.1 (raw JSON, no lanchat client code).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <thread>
 
@@ -273,12 +270,7 @@ TEST(Hostile, GuessingFromTheHostsMachineNeverLocksTheHostOut) {
   cfg.password = "pw";
   TestServer srv(cfg);
   RawClient host(srv.port());
-  sockaddr_in local{};
-  socklen_t len = sizeof local;
-  ASSERT_EQ(::getsockname(host.fd(), reinterpret_cast<sockaddr*>(&local), &len), 0);
-  const asio::ip::tcp::endpoint ep(asio::ip::address_v4(ntohl(local.sin_addr.s_addr)),
-                                   ntohs(local.sin_port));
-  srv.run_on_net([&] { srv.server()->set_host_endpoint(ep); });
+  srv.treat_as_host(host);
   RawClient guesser(srv.port());
   for (int i = 0; i < 5; ++i) {
     guesser.send({{"type", "hello"}, {"nick", "m"}, {"proto", 1}, {"password", "no"}});

@@ -74,8 +74,14 @@ TEST_F(RoomFixture, WelcomeThenJoinNoticesAsPresenceThenMessagesToEveryoneInOrde
   EXPECT_EQ(a.got[1].first["type"], "join");
   EXPECT_EQ(a.got[1].second, net::Delivery::presence) << "joins may wait for the batch";
 
-  room.say(*ma, "one");
-  room.say(*mb, "two");
+  {
+    proto::Say s{"one"};
+    room.say(*ma, s);
+  }
+  {
+    proto::Say s{"two"};
+    room.say(*mb, s);
+  }
   for (Fake* f : {&a, &b}) {
     ASSERT_GE(f->got.size(), 2u);
     const auto& last = f->got.back();
@@ -135,7 +141,10 @@ TEST_F(RoomFixture, TheOwnersReclaimSecretReplacesAGhostAndNoOneElsesDoes) {
 TEST_F(RoomFixture, WelcomeCarriesTheLast100MessagesAndRoomIdsDiffer) {
   Fake a;
   net::Member* m = join(a, "alice");
-  for (int i = 1; i <= 150; ++i) room.say(*m, "m" + std::to_string(i));
+  for (int i = 1; i <= 150; ++i) {
+    proto::Say s{"m" + std::to_string(i)};
+    room.say(*m, s);
+  }
   Fake b;
   ASSERT_TRUE(join(b, "bob"));
   const auto& h = b.got[0].first["history"];

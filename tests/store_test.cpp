@@ -10,18 +10,11 @@
 #include "tests/support.hpp"
 
 using namespace lanchat::test;
-using lanchat::net::ServerConfig;
 using lanchat::net::StoreOptions;
 namespace net = lanchat::net;
 
 namespace {
 
-ServerConfig fast() {
-  ServerConfig c;
-  c.max_msg_rate = 0;
-  c.max_line_rate = 0;
-  return c;
-}
 StoreOptions file_in(const TempDir& dir, const std::string& room = "Lab 2") {
   StoreOptions o;
   o.file = net::room_store_path(dir.path, room);
@@ -72,13 +65,13 @@ TEST(Store, ARestartKeepsTheHistoryItsIdsAndTheRoomId) {
   std::string room_id;
   std::vector<std::uint64_t> ids;
   {
-    TestServer first(fast(), file_in(dir));
+    TestServer first(without_rate_limits(), file_in(dir));
     RawClient a(first.port());
     room_id = a.join("alice")["room_id"];
     ids = say_all(a, 1, 150);
     ASSERT_EQ(ids.size(), 150u);
   }  // stopped: everything broadcast is written
-  TestServer second(fast(), file_in(dir));
+  TestServer second(without_rate_limits(), file_in(dir));
   RawClient b(second.port());
   const json w = b.join("bob");
   EXPECT_EQ(w["room_id"], room_id) << "the room is the same room";
@@ -95,7 +88,7 @@ TEST(Store, ARestartKeepsTheHistoryItsIdsAndTheRoomId) {
 }
 
 TEST(Store, AWelcomeSaysWhetherOlderMessagesExist) {
-  TestServer srv(fast());
+  TestServer srv(without_rate_limits());
   RawClient a(srv.port());
   EXPECT_EQ(a.join("alice")["more"], false) << "a new room has nothing older";
   say_all(a, 1, 30);
@@ -111,7 +104,7 @@ TEST(Store, ResumingDeliversExactlyTheMissedMessagesInARunAndAcrossARestart) {
   std::string room_id;
   std::uint64_t seen = 0;
   {
-    TestServer srv(fast(), file_in(dir));
+    TestServer srv(without_rate_limits(), file_in(dir));
     RawClient talker(srv.port());
     talker.join("talker");
     {
@@ -131,7 +124,7 @@ TEST(Store, ResumingDeliversExactlyTheMissedMessagesInARunAndAcrossARestart) {
     seen = (*w)["history"].back()["id"];
     say_all(talker, 26, 27);
   }  // the host restarts
-  TestServer again(fast(), file_in(dir));
+  TestServer again(without_rate_limits(), file_in(dir));
   RawClient back(again.port());
   back.send(hello_resume("reader", room_id, seen));
   const auto w = back.recv_type("welcome");
@@ -144,7 +137,7 @@ TEST(Store, ResumingDeliversExactlyTheMissedMessagesInARunAndAcrossARestart) {
 }
 
 TEST(Store, MissingMoreThanAThousandResumesWithTheNewestThousand) {
-  TestServer srv(fast());
+  TestServer srv(without_rate_limits());
   RawClient talker(srv.port());
   const std::string room_id = talker.join("talker")["room_id"];
   const auto ids = say_all(talker, 1, 1300);
@@ -161,7 +154,7 @@ TEST(Store, MissingMoreThanAThousandResumesWithTheNewestThousand) {
 
 TEST(Store, HistoryPagesFromMemoryAndFromDiskJoinUpWithoutGapsOrRepeats) {
   TempDir dir;
-  TestServer srv(fast(), file_in(dir));
+  TestServer srv(without_rate_limits(), file_in(dir));
   RawClient a(srv.port());
   a.join("alice");
   const auto ids = say_all(a, 1, 3000);  // memory holds the newest 2,000
@@ -211,7 +204,7 @@ TEST(Store, HistoryPagesFromMemoryAndFromDiskJoinUpWithoutGapsOrRepeats) {
 }
 
 TEST(Store, SearchFindsWordsAndWordBeginningsWithDiacriticsFoldedNewestFirst) {
-  TestServer srv(fast());
+  TestServer srv(without_rate_limits());
   RawClient a(srv.port());
   a.join("alice");
   say_all(a, 1, 1, "La città è bella");
@@ -309,13 +302,13 @@ TEST(Store, RetentionKeepsTheNewestMessagesAndTheCountsFollow) {
   o.keep_messages = 50;
   std::vector<std::uint64_t> ids;
   {
-    TestServer srv(fast(), o);
+    TestServer srv(without_rate_limits(), o);
     RawClient a(srv.port());
     a.join("alice");
     ids = say_all(a, 1, 200);
   }
   {
-    TestServer srv(fast(), o);  // retention runs as the store opens and every minute
+    TestServer srv(without_rate_limits(), o);  // retention runs as the store opens and every minute
     ASSERT_TRUE(eventually([&] { return count_rows(o.file) == 50; }));
     int n = 0;
     ASSERT_TRUE(eventually([&] {

@@ -172,6 +172,22 @@ std::size_t TestServer::queued() {
   return n;
 }
 
+void TestServer::treat_as_host(const RawClient& c) {
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  ASSERT_EQ(::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&local), &len), 0);
+  const asio::ip::tcp::endpoint ep(asio::ip::address_v4(ntohl(local.sin_addr.s_addr)),
+                                   ntohs(local.sin_port));
+  run_on_net([&] { server_->set_host_endpoint(ep); });
+}
+
+net::ServerConfig without_rate_limits() {
+  net::ServerConfig c;
+  c.max_msg_rate = 0;
+  c.max_line_rate = 0;
+  return c;
+}
+
 std::size_t TestServer::members() {
   std::size_t n = 0;
   run_on_net([&] { n = server_->member_count(); });

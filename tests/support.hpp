@@ -74,6 +74,8 @@ class TestServer {
   std::size_t connections();
   std::size_t members();
   std::size_t queued();  // all connections' unsent bytes
+  // Makes the server treat this client's connection as the host's own (the window's).
+  void treat_as_host(const RawClient& c);
 
  private:
   void drain();
@@ -84,6 +86,9 @@ class TestServer {
   std::vector<net::Event> seen_;
   bool stopped_ = false;
 };
+
+// A server config without the message and line rate limits, for tests that send fast.
+net::ServerConfig without_rate_limits();
 
 // A fresh folder under /tmp, removed with the object.
 struct TempDir {

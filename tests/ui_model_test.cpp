@@ -129,7 +129,7 @@ TEST(ChatModel, CopiedChatIndentsContinuationLinesSoNoneCanPassForAnotherMessage
   ChatModel m;
   m.apply(welcome({"me"}));
   m.apply(chat(1, "eve", "x\n[12:00:00] <admin> the server moves to 10.0.0.66"));
-  const std::string text = chat_as_text(m);
+  const std::string text = chat_as_text(m.room_conversation());
   const auto at = text.find("the server moves");
   ASSERT_NE(at, std::string::npos);
   const auto line_start = text.rfind('\n', at) + 1;
@@ -333,4 +333,75 @@ TEST(SearchModel, HitsThenTheirContextAndStaleAnswersIgnored) {
   ASSERT_EQ(s.context().size(), 2u);
   s.apply(net::ClientFound{"citta", {}, "the connection was lost"});
   EXPECT_EQ(s.error(), "the connection was lost");
+}
+
+namespace {
+net::Event direct(std::uint64_t id, std::string from, std::string to, std::string text,
+                  std::uint64_t local_id = 0) {
+  proto::ChatMsg m{id, std::move(from), std::move(text), 1000};
+  m.to = std::move(to);
+  return net::ClientChat{m, local_id};
+}
+}  // namespace
+
+TEST(ChatModel, DirectMessagesLiveInTheirOwnConversationWithUnreadCounts) {
+  ChatModel m;
+  m.apply(welcome({"me", "bob", "carol"}));
+  m.set_view("", true);  // looking at the room, window focused
+  m.apply(direct(5, "bob", "me", "psst"));
+  const Conversation* c = m.conversation("bob");
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->lines.size(), 1u);
+  EXPECT_EQ(c->lines[0].text, "psst");
+  EXPECT_EQ(c->unread, 1u);
+  EXPECT_EQ(c->mentions, 1u) << "every direct message is for you";
+  EXPECT_TRUE(m.take_alerts().empty()) << "focused: no desktop alert";
+  for (const auto& l : m.lines()) EXPECT_NE(l.text, "psst") << "not in the room";
+  // Replying from the conversation: pending there, then confirmed by the echo.
+  const auto id = m.queue_say("hi bob", "bob");
+  ASSERT_EQ(m.conversation("bob")->pending.size(), 1u);
+  m.apply(direct(6, "me", "bob", "hi bob", id));
+  EXPECT_TRUE(m.conversation("bob")->pending.empty());
+  EXPECT_EQ(m.conversation("bob")->lines.back().text, "hi bob");
+  EXPECT_TRUE(m.conversation("bob")->lines.back().mine);
+  // Opening it clears its counts.
+  m.set_view("bob", true);
+  EXPECT_EQ(m.conversation("bob")->unread, 0u);
+  EXPECT_EQ(m.total_mentions(), 0u);
+  // The conversation follows bob to his new nick.
+  m.apply(net::ClientNick{{"bob", "robert", 7}, false});
+  EXPECT_EQ(m.conversation("bob"), nullptr);
+  ASSERT_NE(m.conversation("robert"), nullptr);
+  EXPECT_EQ(m.conversation("robert")->lines.back().kind, LineKind::nick);
+}
+
+TEST(ChatModel, MentionsAreMarkedCountedAndAlertOnlyWithoutFocus) {
+  ChatModel m;
+  m.apply(welcome({"me", "bob"}));
+  m.set_view("", false);  // the window is in the background
+  m.apply(chat(1, "bob", "lunch?"));
+  m.apply(chat(2, "bob", "@me are you coming?"));
+  m.apply(chat(3, "me", "me too"));  // our own lines never count
+  EXPECT_FALSE(m.lines()[m.lines().size() - 3].mention);
+  EXPECT_TRUE(m.lines()[m.lines().size() - 2].mention);
+  EXPECT_EQ(m.total_unread(), 2u);
+  EXPECT_EQ(m.total_mentions(), 1u);
+  const auto alerts = m.take_alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].from, "bob");
+  EXPECT_FALSE(alerts[0].direct);
+  m.apply(direct(4, "bob", "me", "private"));
+  ASSERT_EQ(m.take_alerts().size(), 1u) << "a direct message alerts too";
+  m.set_view("", true);
+  EXPECT_EQ(m.total_unread(), 1u) << "the room is read; bob's conversation is not yet";
+}
+
+TEST(ChatModel, BeingKickedEndsTheSessionWithTheHostsWords) {
+  ChatModel m;
+  m.apply(welcome({"me", "bob"}));
+  m.apply(net::ClientKicked{"be nice"});
+  EXPECT_TRUE(m.ended());
+  EXPECT_EQ(m.status(), "The host removed you from the room: be nice");
+  m.apply(net::ClientNotice{{"bob was muted by the host", 9}});
+  EXPECT_EQ(m.lines().back().kind, LineKind::notice);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // What the windows ask the application to do. The app turns these into posts to the
 // network thread; the windows never see the network.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -23,6 +24,33 @@ struct JoinRequest {
 };
 struct SendText {
   std::string text;
+  std::string to;  // a direct message to this nick
+  bool action = false;
+};
+struct ChangeNick {
+  std::string nick;
+};
+// Open the conversation with someone (a click in the users list).
+struct OpenDirect {
+  std::string peer;
+};
+// A line in the chat that only this window shows (the answer to /help).
+struct ShowInfo {
+  std::string text;
+};
+// The host's moderation of one connection (by its number, as in the panel).
+struct Moderate {
+  enum class Kind : std::uint8_t { kick, mute, unmute, ban };
+  Kind kind = Kind::kick;
+  std::uint64_t conn = 0;
+  std::string reason;
+  std::chrono::seconds duration{0};  // bans: 0 until unbanned
+};
+struct Unban {
+  std::string address;
+};
+struct SetNotifications {
+  bool on = true;
 };
 // After the server refused our nick (taken while we were away, or by someone faster than
 // the host's own client): join again as this one.
@@ -51,7 +79,8 @@ struct StopServer {
 };
 struct LeaveRoom {};  // back to the launcher (stops our server if we host)
 
-using Action = std::variant<HostRequest, JoinRequest, SendText, RejoinAs, RetrySay, DismissSay,
+using Action = std::variant<HostRequest, JoinRequest, SendText, ChangeNick, OpenDirect, ShowInfo,
+                            Moderate, Unban, SetNotifications, RejoinAs, RetrySay, DismissSay,
                             LoadOlder, SearchFor, ShowContext, StopServer, LeaveRoom>;
 using ActionList = std::vector<Action>;
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <vector>
 
+#include "net/commands.hpp"
+#include "net/nick.hpp"
 #include "net/protocol.hpp"
 
 namespace lanchat::ui {
@@ -22,6 +24,24 @@ const char* advance_one(const char* p, const char* end) {
   return p;
 }
 
+// What goes before a line's text on its first row: "alice" for a message, "* alice" for
+// an action, "→ alice" for a join; the text of every row starts at the same indent.
+std::string head_of(const ChatLine& line) {
+  switch (line.kind) {
+    case LineKind::message:
+      return line.action ? "* " + line.nick : line.nick;
+    case LineKind::join:
+      return "→ " + line.nick;
+    case LineKind::leave:
+      return "← " + line.nick;
+    case LineKind::nick:
+    case LineKind::notice:
+      return "*";
+    default:
+      return {};
+  }
+}
+
 // The rows of one line, wrapped to `width`, appended to out. A line that starts a new day
 // (or the first line there is) gets a separator row before it.
 template <class Out>
@@ -31,13 +51,9 @@ void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float wid
     out.push_back(ChatRow{number, 0, 0, false, true, 0.0f});
   }
   ImFont* font = ImGui::GetFont();
-  const float time_w = ImGui::CalcTextSize("00:00:00  ").x;
-  float indent = time_w;
-  if (line.kind == LineKind::message) {
-    indent += ImGui::CalcTextSize(line.nick.c_str()).x + ImGui::CalcTextSize("  ").x;
-  } else if (line.kind == LineKind::join || line.kind == LineKind::leave) {
-    indent += ImGui::CalcTextSize(line.nick.c_str()).x + ImGui::CalcTextSize("→  ").x;
-  }
+  float indent = ImGui::CalcTextSize("00:00:00  ").x;
+  const std::string head = head_of(line);
+  if (!head.empty()) indent += ImGui::CalcTextSize(head.c_str()).x + ImGui::CalcTextSize("  ").x;
   const float wrap = std::max(width - indent, 60.0f);
   const char* base = line.text.data();
   const char* end = base + line.text.size();
@@ -60,26 +76,28 @@ void layout_line(Out& out, const ChatLine& line, std::uint64_t number, float wid
   }
 }
 
-const ChatLine& line_at(const ChatModel& m, std::uint64_t number) {
-  return m.lines()[static_cast<std::size_t>(number - m.first_line())];
+const ChatLine& line_at(const Conversation& c, std::uint64_t number) {
+  return c.lines[static_cast<std::size_t>(number - c.first_line)];
 }
 
-const ChatLine* line_before(const ChatModel& m, std::uint64_t number) {
-  return number > m.first_line() ? &line_at(m, number - 1) : nullptr;
+const ChatLine* line_before(const Conversation& c, std::uint64_t number) {
+  return number > c.first_line ? &line_at(c, number - 1) : nullptr;
 }
 
-// Brings the rows up to date with the model for `width`. Returns where the history must
-// scroll to keep the reader's view still, when rows were added above it.
-std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float width, float row_h) {
-  const std::uint64_t first = m.first_line();
-  const std::uint64_t end = m.end_line();
-  if (s.rows_generation != m.generation()) {
-    // A new session: laid out like a resize, newest first, a slice per frame.
+// Brings the rows up to date with the conversation for `width`. Returns where the history
+// must scroll to keep the reader's view still, when rows were added above it.
+std::optional<float> update_rows(ChatViewState& s, const Conversation& c, float width,
+                                 float row_h) {
+  const std::uint64_t first = c.first_line;
+  const std::uint64_t end = c.end_line();
+  if (s.rows_generation != c.id) {
+    // Another conversation (or session): laid out like a resize, newest first.
     s.rows.clear();
-    s.rows_generation = m.generation();
+    s.rows_generation = c.id;
     s.rows_width = width;
     s.rows_first = s.rows_next = end;
     s.has_anchor = false;
+    s.jump_to_bottom = true;
   } else if (std::abs(s.rows_width - width) > 0.5f) {
     // Re-wrap from the newest line backwards: the bottom, where readers mostly are, is
     // right at once and older lines follow over the next frames. A reader scrolled up
@@ -97,21 +115,21 @@ std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float wid
   s.rows_first = std::max(s.rows_first, first);
   s.rows_next = std::max(s.rows_next, s.rows_first);
   for (; s.rows_next < end; ++s.rows_next) {
-    layout_line(s.rows, line_at(m, s.rows_next), s.rows_next, width, line_before(m, s.rows_next));
+    layout_line(s.rows, line_at(c, s.rows_next), s.rows_next, width, line_before(c, s.rows_next));
   }
   std::ptrdiff_t added = 0;
   std::vector<ChatRow> tmp;
   for (int budget = kRelayoutLinesPerFrame; s.rows_first > first && budget > 0; --budget) {
     --s.rows_first;
     tmp.clear();
-    layout_line(tmp, line_at(m, s.rows_first), s.rows_first, width, line_before(m, s.rows_first));
+    layout_line(tmp, line_at(c, s.rows_first), s.rows_first, width, line_before(c, s.rows_first));
     // The line after it was laid out as the first there was, with a day separator it no
     // longer needs when this one is of the same day.
     const std::size_t next = tmp.size();
     s.rows.insert(s.rows.begin(), tmp.begin(), tmp.end());
     added += static_cast<std::ptrdiff_t>(tmp.size());
     if (next < s.rows.size() && s.rows[next].day &&
-        local_day(line_at(m, s.rows[next].line).ts) == local_day(line_at(m, s.rows_first).ts)) {
+        local_day(line_at(c, s.rows[next].line).ts) == local_day(line_at(c, s.rows_first).ts)) {
       s.rows.erase(s.rows.begin() + static_cast<std::ptrdiff_t>(next));
       --added;
     }
@@ -130,24 +148,35 @@ std::optional<float> update_rows(ChatViewState& s, const ChatModel& m, float wid
   return std::nullopt;
 }
 
-void draw_row(const ChatRow& r, const ChatModel& m) {
-  const ChatLine& line = line_at(m, r.line);
+void draw_day(const ChatLine& line) {
+  const std::string text = day_text(line.ts);
+  const float w = ImGui::GetContentRegionAvail().x;
+  const float tw = ImGui::CalcTextSize(text.c_str()).x;
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float mid = p.y + ImGui::GetTextLineHeight() * 0.5f;
+  const ImU32 c = ImGui::GetColorU32(ImVec4(0.55f, 0.57f, 0.62f, 0.35f));
+  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, mid), ImVec2(p.x + (w - tw) * 0.5f - 8, mid), c);
+  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x + (w + tw) * 0.5f + 8, mid), ImVec2(p.x + w, mid),
+                                      c);
+  ImGui::SetCursorPosX(ImGui::GetCursorPosX() + (w - tw) * 0.5f);
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+  ImGui::TextUnformatted(text.c_str());
+  ImGui::PopStyleColor();
+}
+
+void draw_row(const ChatRow& r, const Conversation& c) {
+  const ChatLine& line = line_at(c, r.line);
   if (r.day) {
-    const std::string text = day_text(line.ts);
-    const float w = ImGui::GetContentRegionAvail().x;
-    const float tw = ImGui::CalcTextSize(text.c_str()).x;
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float mid = p.y + ImGui::GetTextLineHeight() * 0.5f;
-    const ImU32 c = ImGui::GetColorU32(ImVec4(0.55f, 0.57f, 0.62f, 0.35f));
-    ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, mid), ImVec2(p.x + (w - tw) * 0.5f - 8, mid),
-                                        c);
-    ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x + (w + tw) * 0.5f + 8, mid),
-                                        ImVec2(p.x + w, mid), c);
-    ImGui::SetCursorPosX(ImGui::GetCursorPosX() + (w - tw) * 0.5f);
-    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-    ImGui::TextUnformatted(text.c_str());
-    ImGui::PopStyleColor();
+    draw_day(line);
     return;
+  }
+  if (line.mention) {
+    // A line that names the user stands out, every row of it.
+    const ImVec2 a = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddRectFilled(
+        ImVec2(a.x - 4, a.y),
+        ImVec2(a.x + ImGui::GetContentRegionAvail().x, a.y + ImGui::GetTextLineHeightWithSpacing()),
+        ImGui::GetColorU32(colour::mention_bg));
   }
   const char* text = line.text.data();
   const float x0 = ImGui::GetCursorPosX();
@@ -158,16 +187,24 @@ void draw_row(const ChatRow& r, const ChatModel& m) {
     ImGui::SameLine(x0 + ImGui::CalcTextSize("00:00:00  ").x, 0);
     switch (line.kind) {
       case LineKind::message:
+        if (line.action) {
+          ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+          ImGui::TextUnformatted("* ");
+          ImGui::PopStyleColor();
+          ImGui::SameLine(0, 0);
+        }
         ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(line.nick));
         ImGui::TextUnformatted(line.nick.c_str());
         ImGui::PopStyleColor();
         ImGui::SameLine(x0 + r.indent, 0);
+        if (line.action) ImGui::PushStyleColor(ImGuiCol_Text, colour::action);
         ImGui::TextUnformatted(text + r.begin, text + r.end);
+        if (line.action) ImGui::PopStyleColor();
         return;
       case LineKind::join:
       case LineKind::leave: {
-        const ImVec4 c = line.kind == LineKind::join ? colour::join : colour::leave;
-        ImGui::PushStyleColor(ImGuiCol_Text, c);
+        const ImVec4 col = line.kind == LineKind::join ? colour::join : colour::leave;
+        ImGui::PushStyleColor(ImGuiCol_Text, col);
         ImGui::TextUnformatted(line.kind == LineKind::join ? "→ " : "← ");
         ImGui::SameLine(0, 0);
         ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(line.nick));
@@ -178,32 +215,46 @@ void draw_row(const ChatRow& r, const ChatModel& m) {
         ImGui::PopStyleColor();
         return;
       }
+      case LineKind::nick:
+      case LineKind::notice:
+        ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+        ImGui::TextUnformatted("*");
+        ImGui::PopStyleColor();
+        ImGui::SameLine(x0 + r.indent, 0);
+        ImGui::PushStyleColor(ImGuiCol_Text,
+                              line.kind == LineKind::notice ? colour::warn : colour::dim);
+        ImGui::TextUnformatted(text + r.begin, text + r.end);
+        ImGui::PopStyleColor();
+        return;
       default:
         break;
     }
   }
   ImGui::SetCursorPosX(x0 + r.indent);
-  const bool err = line.kind == LineKind::error;
-  const bool msg = line.kind == LineKind::message;
-  const ImVec4 c = err ? colour::error : line.kind == LineKind::marker ? colour::warn : colour::dim;
-  if (!msg) ImGui::PushStyleColor(ImGuiCol_Text, c);
+  ImVec4 col = colour::dim;
+  if (line.kind == LineKind::message)
+    col = line.action ? colour::action : ImGui::GetStyleColorVec4(ImGuiCol_Text);
+  if (line.kind == LineKind::error) col = colour::error;
+  if (line.kind == LineKind::marker || line.kind == LineKind::notice) col = colour::warn;
+  ImGui::PushStyleColor(ImGuiCol_Text, col);
   ImGui::TextUnformatted(text + r.begin, text + r.end);
-  if (!msg) ImGui::PopStyleColor();
+  ImGui::PopStyleColor();
 }
 
 // Messages the user sent that the room has not confirmed (yet), under the history.
-void DrawPending(const ChatModel& m, UiContext& ctx) {
+void DrawPending(const Conversation& c, const ChatModel& m, UiContext& ctx) {
   const float x0 = ImGui::GetCursorPosX();
-  const float indent = ImGui::CalcTextSize("00:00:00  ").x +
-                       ImGui::CalcTextSize(m.nick().empty() ? "you" : m.nick().c_str()).x +
-                       ImGui::CalcTextSize("  ").x;
+  const std::string me = m.nick().empty() ? "you" : m.nick();
   nlohmann::json facts = nlohmann::json::array();
-  for (const PendingSay& p : m.pending()) {
+  for (const PendingSay& p : c.pending) {
+    const std::string head = p.action ? "* " + me : me;
+    const float indent = ImGui::CalcTextSize("00:00:00  ").x + ImGui::CalcTextSize(head.c_str()).x +
+                         ImGui::CalcTextSize("  ").x;
     ImGui::PushID(static_cast<int>(p.local_id));
     ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
     ImGui::TextUnformatted(clock_time(p.ts).c_str());
     ImGui::SameLine(x0 + ImGui::CalcTextSize("00:00:00  ").x, 0);
-    ImGui::TextUnformatted(m.nick().empty() ? "you" : m.nick().c_str());
+    ImGui::TextUnformatted(head.c_str());
     ImGui::SameLine(x0 + indent, 0);
     ImGui::PushTextWrapPos(0.0f);
     ImGui::TextUnformatted(p.text.c_str());
@@ -229,6 +280,20 @@ void DrawPending(const ChatModel& m, UiContext& ctx) {
     facts.push_back({{"text", p.text}, {"failed", p.failed}, {"why", p.why}});
   }
   ctx.probe->fact("pending", facts);
+}
+
+void DrawOptions(ChatViewState& s, UiContext& ctx) {
+  if (ImGui::Button("Options")) ImGui::OpenPopup("##options");
+  ctx.probe->item("chat.options");
+  if (ImGui::BeginPopup("##options")) {
+    bool on = s.notifications;
+    if (ImGui::Checkbox("Desktop notifications for mentions and direct messages", &on)) {
+      s.notifications = on;
+      ctx.actions->push_back(SetNotifications{on});
+    }
+    ctx.probe->item("options.notifications");
+    ImGui::EndPopup();
+  }
 }
 
 void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
@@ -270,9 +335,13 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   const bool serving = model.hosting() && model.server.state() == ServerState::running;
   const char* leave_label = serving ? "Stop & leave" : "Leave";
   const float pad = ImGui::GetStyle().FramePadding.x * 2;
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
   const float bw = ImGui::CalcTextSize(leave_label).x + pad;
-  const float sw = ImGui::CalcTextSize("Search").x + pad + ImGui::GetStyle().ItemSpacing.x;
-  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw - sw);
+  const float sw = ImGui::CalcTextSize("Search").x + pad + spacing;
+  const float ow = ImGui::CalcTextSize("Options").x + pad + spacing;
+  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw - sw - ow);
+  DrawOptions(s, ctx);
+  ImGui::SameLine();
   if (ImGui::Button("Search")) {
     s.search.open = !s.search.open;
     s.search.focus = s.search.open;
@@ -354,7 +423,14 @@ void DrawRejoin(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   ImGui::Separator();
 }
 
-void DrawUsers(const ChatModel& m, UiContext& ctx) {
+void open_conversation(ChatViewState& s, UiContext& ctx, const std::string& peer) {
+  if (!peer.empty()) ctx.actions->push_back(OpenDirect{peer});
+  s.select_view = peer;
+  s.select_pending = true;
+  s.refocus = true;
+}
+
+void DrawUsers(ChatViewState& s, const ChatModel& m, UiContext& ctx) {
   ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
   ImGui::Text("Online: %zu", m.users().size());
   ImGui::PopStyleColor();
@@ -364,11 +440,15 @@ void DrawUsers(const ChatModel& m, UiContext& ctx) {
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
       const std::string& u = m.users()[static_cast<std::size_t>(i)];
+      const bool me = u == m.nick();
       ImGui::PushID(i);
       ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(u));
-      ImGui::TextUnformatted(u.c_str());
+      // Clicking someone opens a conversation with them beside the room.
+      if (ImGui::Selectable(u.c_str(), s.view == u) && !me) open_conversation(s, ctx, u);
       ImGui::PopStyleColor();
-      if (u == m.nick()) {
+      if (!me && ImGui::IsItemHovered()) ImGui::SetTooltip("Send %s a direct message", u.c_str());
+      ctx.probe->item("user." + u);
+      if (me) {
         ImGui::SameLine();
         ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
         ImGui::TextUnformatted("(you)");
@@ -384,6 +464,47 @@ void DrawUsers(const ChatModel& m, UiContext& ctx) {
   }
 }
 
+// The room and each conversation with someone, as tabs; unread counts on the tabs.
+void DrawTabs(ChatViewState& s, const ChatModel& m, UiContext& ctx) {
+  if (m.direct().empty()) {
+    s.view.clear();
+    return;
+  }
+  if (ImGui::BeginTabBar("##conversations")) {
+    auto tab = [&](const Conversation& c) {
+      std::string label =
+          c.peer.empty() ? "# " + (m.room().empty() ? std::string("room") : m.room()) : c.peer;
+      if (c.mentions > 0) {
+        label += " (" + std::to_string(c.mentions) + "!)";
+      } else if (c.unread > 0) {
+        label += " (" + std::to_string(c.unread) + ")";
+      }
+      label += "###conv" + std::to_string(c.id);
+      const bool select = s.select_pending && s.select_view == c.peer;
+      const bool open =
+          ImGui::BeginTabItem(label.c_str(), nullptr, select ? ImGuiTabItemFlags_SetSelected : 0);
+      ctx.probe->item(c.peer.empty() ? "tab.room" : "tab.dm." + c.peer);
+      if (open) {
+        if (!s.select_pending) s.view = c.peer;
+        ImGui::EndTabItem();
+      }
+    };
+    tab(m.room_conversation());
+    for (const auto& c : m.direct()) tab(c);
+    if (s.select_pending) {
+      s.view = s.select_view;
+      s.select_pending = false;
+    }
+    ImGui::EndTabBar();
+  }
+  if (ctx.probe->enabled) {
+    nlohmann::json tabs = nlohmann::json::object();
+    for (const auto& c : m.direct())
+      tabs[c.peer] = {{"unread", c.unread}, {"mentions", c.mentions}};
+    ctx.probe->fact("direct", tabs);
+  }
+}
+
 std::string trimmed(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return {};
@@ -392,6 +513,91 @@ std::string trimmed(const std::string& s) {
   const auto line_start = s.rfind('\n', b);
   const std::size_t from = line_start == std::string::npos ? 0 : line_start + 1;
   return s.substr(from, e + 1 - from);
+}
+
+// The connection number of the member called `nick`, for the host's commands.
+std::optional<std::uint64_t> conn_of(const UiModel& model, const std::string& nick) {
+  for (const auto& p : model.server.peers()) {
+    if (!p.nick.empty() && lanchat::nick::fold_case(p.nick) == lanchat::nick::fold_case(nick)) {
+      return p.conn;
+    }
+  }
+  return std::nullopt;
+}
+
+// Turns what was typed into actions; false (with input_error set) if it cannot be done.
+bool Run(ChatViewState& s, const UiModel& model, UiContext& ctx, const std::string& text) {
+  const bool host = model.hosting() && model.server.state() == ServerState::running;
+  auto host_only = [&](const char* what) {
+    if (!host) s.input_error = std::string("Only the host can ") + what + ".";
+    return host;
+  };
+  auto member = [&](const std::string& nick) -> std::optional<std::uint64_t> {
+    auto conn = conn_of(model, nick);
+    if (!conn) s.input_error = "Nobody called \"" + nick + "\" is in the room.";
+    return conn;
+  };
+  return std::visit(
+      [&](const auto& c) -> bool {
+        using T = std::decay_t<decltype(c)>;
+        namespace cmd = net::command;
+        if constexpr (std::is_same_v<T, cmd::Say>) {
+          if (auto why = proto::check_text(c.text)) {
+            s.input_error = *why;  // the text stays in the box to be fixed
+            return false;
+          }
+          // In a conversation with someone, what is typed goes to them.
+          const std::string to = !c.to.empty() ? c.to : s.view;
+          ctx.actions->push_back(SendText{c.text, to, c.action});
+          if (!c.to.empty() && c.to != s.view) open_conversation(s, ctx, c.to);
+          return true;
+        } else if constexpr (std::is_same_v<T, cmd::Nick>) {
+          if (auto why = proto::check_nick(c.nick)) {
+            s.input_error = *why;
+            return false;
+          }
+          ctx.actions->push_back(ChangeNick{c.nick});
+          return true;
+        } else if constexpr (std::is_same_v<T, cmd::Kick>) {
+          if (!host_only("remove someone")) return false;
+          auto conn = member(c.nick);
+          if (conn) ctx.actions->push_back(Moderate{Moderate::Kind::kick, *conn, c.reason, {}});
+          return conn.has_value();
+        } else if constexpr (std::is_same_v<T, cmd::Mute>) {
+          if (!host_only(c.muted ? "mute someone" : "unmute someone")) return false;
+          auto conn = member(c.nick);
+          if (conn) {
+            ctx.actions->push_back(
+                Moderate{c.muted ? Moderate::Kind::mute : Moderate::Kind::unmute, *conn, {}, {}});
+          }
+          return conn.has_value();
+        } else if constexpr (std::is_same_v<T, cmd::Ban>) {
+          if (!host_only("ban someone")) return false;
+          auto conn = member(c.nick);
+          if (conn) {
+            ctx.actions->push_back(Moderate{Moderate::Kind::ban, *conn, c.reason, c.duration});
+          }
+          return conn.has_value();
+        } else if constexpr (std::is_same_v<T, cmd::Unban>) {
+          if (!host_only("lift a ban")) return false;
+          for (const auto& b : model.server.bans()) {
+            if (b.address == c.who ||
+                lanchat::nick::fold_case(b.nick) == lanchat::nick::fold_case(c.who)) {
+              ctx.actions->push_back(ui::Unban{b.address});
+              return true;
+            }
+          }
+          s.input_error = "No ban for \"" + c.who + "\".";
+          return false;
+        } else if constexpr (std::is_same_v<T, cmd::Help>) {
+          ctx.actions->push_back(ShowInfo{std::string(net::command_help())});
+          return true;
+        } else {
+          s.input_error = c.message;
+          return false;
+        }
+      },
+      net::parse_command(text));
 }
 
 void Submit(ChatViewState& s, const UiModel& model, UiContext& ctx) {
@@ -403,14 +609,50 @@ void Submit(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     s.input_error = "Not connected: the message was not sent.";
     return;
   }
-  if (auto why = proto::check_text(text)) {
-    s.input_error = *why;  // the text stays in the box to be fixed
-    return;
-  }
-  ctx.actions->push_back(SendText{text});
+  if (!Run(s, model, ctx, text)) return;
   s.input.clear();
   s.input_error.clear();
   s.jump_to_bottom = true;
+}
+
+// Tab completes the nick being typed from the users list; Tab again cycles through the
+// others that fit. At the start of the message the nick gets a ": ", as is the custom.
+struct Completion {
+  ChatViewState* state;
+  const ChatModel* model;
+};
+
+int complete_nick(ImGuiInputTextCallbackData* d) {
+  if (d->EventFlag != ImGuiInputTextFlags_CallbackCompletion) return 0;
+  auto& c = *static_cast<Completion*>(d->UserData);
+  ChatViewState& s = *c.state;
+  const bool cycling =
+      s.completion_start >= 0 && d->CursorPos == s.completion_end && !s.completions.empty();
+  if (!cycling) {
+    int start = d->CursorPos;
+    while (start > 0 && d->Buf[start - 1] != ' ' && d->Buf[start - 1] != '\n') --start;
+    std::string stem(d->Buf + start, static_cast<std::size_t>(d->CursorPos - start));
+    const bool at = !stem.empty() && stem[0] == '@';
+    if (at) stem.erase(0, 1);
+    if (stem.empty()) return 0;
+    const std::string folded = lanchat::nick::fold_case(stem);
+    s.completions.clear();
+    for (const auto& u : c.model->users()) {
+      if (u != c.model->nick() && lanchat::nick::fold_case(u).rfind(folded, 0) == 0) {
+        s.completions.push_back(u);
+      }
+    }
+    if (s.completions.empty()) return 0;
+    s.completion_next = 0;
+    s.completion_start = start + (at ? 1 : 0);
+  }
+  const std::string& nick = s.completions[s.completion_next % s.completions.size()];
+  ++s.completion_next;
+  const std::string insert = nick + (s.completion_start == 0 ? ": " : " ");
+  d->DeleteChars(s.completion_start, d->CursorPos - s.completion_start);
+  d->InsertChars(s.completion_start, insert.c_str());
+  s.completion_end = d->CursorPos;
+  return 0;
 }
 
 void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
@@ -433,9 +675,12 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     io.KeyCtrl = true;
     io.KeyMods |= ImGuiKeyModFlags_Ctrl;
   }
-  const bool submitted = ImGui::InputTextMultiline(
-      "##input", &s.input, ImVec2(-send_w, h),
-      ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
+  Completion completion{&s, &model.chat};
+  const bool submitted = ImGui::InputTextMultiline("##input", &s.input, ImVec2(-send_w, h),
+                                                   ImGuiInputTextFlags_EnterReturnsTrue |
+                                                       ImGuiInputTextFlags_CtrlEnterForNewLine |
+                                                       ImGuiInputTextFlags_CallbackCompletion,
+                                                   complete_nick, &completion);
   io.KeyCtrl = saved_ctrl;
   io.KeyMods = saved_mods;
   ctx.probe->item("chat.input");
@@ -455,8 +700,11 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
           "Reconnecting: messages you send now go out once the connection is back.");
     } else if (n > 3000) {
       ImGui::Text("%zu bytes (limit: %zu characters)", n, proto::kMaxTextCodePoints);
+    } else if (!s.view.empty()) {
+      ImGui::Text("To %s only · Enter sends · /me for an action", s.view.c_str());
     } else {
-      ImGui::TextUnformatted("Enter sends · Shift+Enter adds a line");
+      ImGui::TextUnformatted(
+          "Enter sends · Shift+Enter adds a line · Tab completes a nick · /help");
     }
     ImGui::PopStyleColor();
   }
@@ -464,13 +712,14 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   ctx.probe->fact("input_error", s.input_error);
 }
 
-void DrawHistory(ChatViewState& s, const ChatModel& m, UiContext& ctx, ImVec2 size) {
+void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, UiContext& ctx,
+                 ImVec2 size) {
   // Rows are brought up to date before the child begins (at last frame's width), so rows
   // added above the reader (a re-wrap working backwards) move the scroll position in this
   // same frame and the view does not jump.
   const float row_h = ImGui::GetTextLineHeightWithSpacing();
   if (s.content_width > 0) {
-    if (auto y = update_rows(s, m, s.content_width, row_h)) s.scroll_to = *y;
+    if (auto y = update_rows(s, c, s.content_width, row_h)) s.scroll_to = *y;
   }
   if (s.scroll_to) {
     ImGui::SetNextWindowScroll(ImVec2(-1.0f, *s.scroll_to));
@@ -478,22 +727,31 @@ void DrawHistory(ChatViewState& s, const ChatModel& m, UiContext& ctx, ImVec2 si
   }
   ImGui::BeginChild("##history", size, true);
   s.content_width = ImGui::GetContentRegionAvail().x;  // laid out for from the next frame
+  if (!c.peer.empty() && c.lines.empty() && c.pending.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextWrapped(
+        "Direct messages with %s: only the two of you see them, and they are not kept in the "
+        "room's history.",
+        c.peer.c_str());
+    ImGui::PopStyleColor();
+  }
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(s.rows.size()));
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      draw_row(s.rows[static_cast<std::size_t>(i)], m);
+      draw_row(s.rows[static_cast<std::size_t>(i)], c);
     }
   }
   clipper.End();
-  if (!m.pending().empty())
-    DrawPending(m, ctx);
-  else
+  if (!c.pending.empty()) {
+    DrawPending(c, m, ctx);
+  } else {
     ctx.probe->fact("pending", nlohmann::json::array());
+  }
   // Scrolled to the top of what is loaded: ask for the page before it. The rows added
   // above keep the reader's view where it is (see update_rows).
-  if (s.seen_bottom && ImGui::GetScrollY() <= 0.5f && m.more_older() && !m.loading_older() &&
-      s.rows_first == m.first_line() && m.oldest_id() != 0 &&
+  if (c.peer.empty() && s.seen_bottom && ImGui::GetScrollY() <= 0.5f && m.more_older() &&
+      !m.loading_older() && s.rows_first == c.first_line && m.oldest_id() != 0 &&
       m.connection() == Connection::joined) {
     ctx.actions->push_back(LoadOlder{m.oldest_id()});
   }
@@ -507,12 +765,14 @@ void DrawHistory(ChatViewState& s, const ChatModel& m, UiContext& ctx, ImVec2 si
   s.at_bottom = at_bottom;
   s.scroll_y = ImGui::GetScrollY();
   if (ImGui::BeginPopupContextWindow("##history_menu")) {
-    if (ImGui::MenuItem("Copy the whole chat")) ImGui::SetClipboardText(chat_as_text(m).c_str());
+    if (ImGui::MenuItem("Copy the whole conversation")) {
+      ImGui::SetClipboardText(chat_as_text(c).c_str());
+    }
     ImGui::EndPopup();
   }
   ImGui::EndChild();
   ctx.probe->item("chat.history");
-  ctx.probe->fact("relayout_done", s.rows_first == m.first_line());
+  ctx.probe->fact("relayout_done", s.rows_first == c.first_line);
 }
 
 }  // namespace
@@ -534,6 +794,13 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
     ImGui::Separator();
   }
 
+  DrawTabs(s, m, ctx);
+  const Conversation* shown = m.conversation(s.view);
+  if (shown == nullptr) {  // the person's conversation is gone (a new session)
+    s.view.clear();
+    shown = &m.room_conversation();
+  }
+
   const float users_w = 170.0f * ctx.scale;
   const float input_h = ImGui::GetTextLineHeight() * 4 + ImGui::GetStyle().FramePadding.y * 2 +
                         ImGui::GetStyle().ItemSpacing.y * 3;
@@ -547,35 +814,39 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
   }
   if (s.search.open) {
     const float search_w = std::floor(ImGui::GetContentRegionAvail().x * 0.45f);
-    DrawHistory(s, m, ctx, ImVec2(-search_w, body_h));
+    DrawHistory(s, *shown, m, ctx, ImVec2(-search_w, body_h));
     ImGui::SameLine();
     DrawSearch(s.search, model, ctx, ImVec2(0, body_h));
   } else {
-    DrawHistory(s, m, ctx, ImVec2(-users_w, body_h));
+    DrawHistory(s, *shown, m, ctx, ImVec2(-users_w, body_h));
     ImGui::SameLine();
     ImGui::BeginChild("##users", ImVec2(0, body_h), true);
-    DrawUsers(m, ctx);
+    DrawUsers(s, m, ctx);
     ImGui::EndChild();
   }
   ctx.probe->fact("search_open", s.search.open);
 
   DrawInput(s, model, ctx);
 
-  // Facts for the UI tests: what the history shows, newest last.
+  // Facts for the UI tests: what the conversation on screen shows, newest last.
   if (ctx.probe->enabled) {
     nlohmann::json last = nlohmann::json::array();
-    const std::size_t n = m.lines().size();
-    for (std::size_t i = n > 20 ? n - 20 : 0; i < n; ++i) {
-      const auto& l = m.lines()[i];
-      last.push_back(l.kind == LineKind::message ? "<" + l.nick + "> " + l.text
-                     : l.nick.empty()            ? l.text
-                                                 : l.nick + " " + l.text);
-    }
+    const std::size_t n = shown->lines.size();
+    for (std::size_t i = n > 20 ? n - 20 : 0; i < n; ++i)
+      last.push_back(line_as_text(shown->lines[i]).substr(11));
     ctx.probe->fact("chat_lines", last);
     ctx.probe->fact("chat_line_count", n);
+    ctx.probe->fact("view", s.view);
     ctx.probe->fact("connection", m.status());
     ctx.probe->fact("more_older", m.more_older());
     ctx.probe->fact("loading_older", m.loading_older());
+    ctx.probe->fact("unread", m.total_unread());
+    ctx.probe->fact("mentions", m.total_mentions());
+    nlohmann::json mentioned = nlohmann::json::array();
+    for (const auto& l : shown->lines) {
+      if (l.mention) mentioned.push_back(l.text);
+    }
+    ctx.probe->fact("mentioned_lines", mentioned);
     for (const auto& l : m.lines()) {
       if (l.kind == LineKind::message) {
         ctx.probe->fact("oldest_shown", l.text);

@@ -5,6 +5,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ui/context.hpp"
 #include "ui/search_window.hpp"
@@ -14,7 +15,7 @@ namespace lanchat::ui {
 
 // One screen row of the history: a wrapped piece of one chat line.
 struct ChatRow {
-  std::uint64_t line = 0;            // line number (see ChatModel::first_line)
+  std::uint64_t line = 0;            // line number (see Conversation::first_line)
   std::uint32_t begin = 0, end = 0;  // byte range of the line's text
   bool first = false;                // the row that carries the time and nick
   bool day = false;                  // a "Monday, 23 November" separator before the line
@@ -46,6 +47,17 @@ struct ChatViewState {
   bool has_anchor = false;
   bool seen_bottom = false;  // older history loads only once the view has settled
   SearchViewState search;    // the search panel (Ctrl+F) shares the chat's area
+  // The conversation on screen: "" the room, otherwise the nick of the person messaged.
+  std::string view;
+  std::string select_view;  // a tab to bring forward on the next frame
+  bool select_pending = false;
+  // Tab completion of nicks: the candidates being cycled through, and where in the input
+  // the last one was put (so that another Tab replaces it with the next).
+  std::vector<std::string> completions;
+  std::size_t completion_next = 0;
+  int completion_start = -1;
+  int completion_end = -1;
+  bool notifications = true;  // the Options menu's switch (the app owns the setting)
 };
 
 // Lines laid out per frame while re-wrapping after a resize.

@@ -44,13 +44,19 @@ void ServerModel::apply(const net::Event& event) {
           stop_reason_ = e.reason;
           peers_.clear();
         } else if constexpr (std::is_same_v<T, net::PeerConnected>) {
-          peers_.push_back(PeerRow{e.conn, {}, e.address, e.ts, 0, false});
+          peers_.push_back(PeerRow{e.conn, {}, e.address, e.ts, 0, false, false});
           ++total_connections_;
         } else if constexpr (std::is_same_v<T, net::PeerJoined>) {
           if (PeerRow* p = find(e.conn)) {
             p->nick = e.nick;
             p->host = e.host;
           }
+        } else if constexpr (std::is_same_v<T, net::PeerNick>) {
+          if (PeerRow* p = find(e.conn)) p->nick = e.nick;
+        } else if constexpr (std::is_same_v<T, net::PeerMuted>) {
+          if (PeerRow* p = find(e.conn)) p->muted = e.muted;
+        } else if constexpr (std::is_same_v<T, net::ServerBans>) {
+          bans_ = e.bans;
         } else if constexpr (std::is_same_v<T, net::PeerClosed>) {
           std::erase_if(peers_, [&](const PeerRow& p) { return p.conn == e.conn; });
         } else if constexpr (std::is_same_v<T, net::ServerStore>) {
@@ -62,8 +68,8 @@ void ServerModel::apply(const net::Event& event) {
           rows.reserve(e.peers.size());
           for (const auto& p : e.peers) {
             const PeerRow* old = find(p.conn);
-            rows.push_back(
-                PeerRow{p.conn, p.nick, p.address, p.since, old ? old->messages : 0, p.host});
+            rows.push_back(PeerRow{p.conn, p.nick, p.address, p.since, old ? old->messages : 0,
+                                   p.host, p.muted});
           }
           peers_ = std::move(rows);
         } else if constexpr (std::is_same_v<T, net::EventsDropped>) {

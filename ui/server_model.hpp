@@ -23,6 +23,7 @@ struct PeerRow {
   std::int64_t since = 0;  // connected at, ms since epoch
   std::uint64_t messages = 0;
   bool host = false;  // the host's own client
+  bool muted = false;
 };
 
 enum class ServerState : std::uint8_t { off, starting, running, stopping, stopped, failed };
@@ -55,6 +56,7 @@ class ServerModel {
   // Rows ever added; the first kept row is number log_revision() - log().size().
   std::uint64_t log_revision() const { return log_revision_; }
   std::size_t log_bytes() const { return log_bytes_; }
+  const std::vector<net::ServerBans::Entry>& bans() const { return bans_; }
   // The room's store, as last reported (path empty: memory only; known false: not yet).
   const net::ServerStore& store() const { return store_; }
   bool store_known() const { return store_known_; }
@@ -75,6 +77,7 @@ class ServerModel {
   std::uint64_t log_revision_ = 0;
   net::ServerStore store_;
   bool store_known_ = false;
+  std::vector<net::ServerBans::Entry> bans_;
 };
 
 }  // namespace lanchat::ui

@@ -2,6 +2,7 @@
 
 #include <imgui_stdlib.h>
 
+#include <chrono>
 #include <cstdio>
 #include <functional>
 
@@ -172,22 +173,86 @@ void DrawStopDialog(ServerPanelState& s, UiContext& ctx) {
   }
 }
 
-void DrawPeers(const ServerModel& m, UiContext& ctx, float height) {
+// The host's menu for one member: kick (with a reason), mute, ban for a while.
+void DrawModerationMenu(ServerPanelState& s, const PeerRow& p, UiContext& ctx) {
+  if (ImGui::MenuItem("Kick…")) {
+    s.open_kick = true;
+    s.kick_conn = p.conn;
+    s.kick_nick = p.nick;
+    s.kick_reason.clear();
+  }
+  ctx.probe->item("moderate.kick");
+  if (ImGui::MenuItem(p.muted ? "Unmute" : "Mute")) {
+    ctx.actions->push_back(
+        Moderate{p.muted ? Moderate::Kind::unmute : Moderate::Kind::mute, p.conn, {}, {}});
+  }
+  ctx.probe->item(p.muted ? "moderate.unmute" : "moderate.mute");
+  if (ImGui::BeginMenu("Ban")) {
+    using namespace std::chrono;
+    const std::pair<const char*, seconds> choices[] = {{"for 10 minutes", minutes(10)},
+                                                       {"for 1 hour", hours(1)},
+                                                       {"for 1 day", hours(24)},
+                                                       {"until unbanned", seconds(0)}};
+    for (const auto& [label, d] : choices) {
+      if (ImGui::MenuItem(label))
+        ctx.actions->push_back(Moderate{Moderate::Kind::ban, p.conn, {}, d});
+      ctx.probe->item(std::string("moderate.ban.") + label);
+    }
+    ImGui::EndMenu();
+  }
+  ctx.probe->item("moderate.ban");
+}
+
+void DrawKickDialog(ServerPanelState& s, UiContext& ctx) {
+  if (s.open_kick) {
+    ImGui::OpenPopup("Remove from the room?");
+    s.open_kick = false;
+  }
+  ImGui::SetNextWindowSize(ImVec2(420 * ctx.scale, 0));
+  if (ImGui::BeginPopupModal("Remove from the room?", nullptr, ImGuiWindowFlags_NoResize)) {
+    ImGui::TextWrapped("%s is disconnected and everyone is told, with your reason.",
+                       s.kick_nick.c_str());
+    ImGui::TextUnformatted("Reason (optional)");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    const bool enter =
+        ImGui::InputText("##kick_reason", &s.kick_reason, ImGuiInputTextFlags_EnterReturnsTrue);
+    ctx.probe->item("kick.reason");
+    ctx.probe->fact("value.kick.reason", s.kick_reason);
+    const bool confirm = ImGui::Button("Kick", ImVec2(120 * ctx.scale, 0));
+    ctx.probe->item("kick.confirm");
+    if (confirm || enter) {
+      ctx.actions->push_back(Moderate{Moderate::Kind::kick, s.kick_conn, s.kick_reason, {}});
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel", ImVec2(100 * ctx.scale, 0)) ||
+        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
+}
+
+void DrawPeers(ServerPanelState& s, const ServerModel& m, UiContext& ctx, float height) {
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                                 ImGuiTableFlags_ScrollY | ImGuiTableFlags_Resizable |
                                 ImGuiTableFlags_SizingStretchProp;
-  if (ImGui::BeginTable("##peers", 4, flags, ImVec2(0, height))) {
+  const bool running = m.state() == ServerState::running;
+  if (ImGui::BeginTable("##peers", 5, flags, ImVec2(0, height))) {
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("Nick", ImGuiTableColumnFlags_None, 1.2f);
     ImGui::TableSetupColumn("Address", ImGuiTableColumnFlags_None, 1.4f);
     ImGui::TableSetupColumn("Since", ImGuiTableColumnFlags_None, 0.8f);
     ImGui::TableSetupColumn("Msgs", ImGuiTableColumnFlags_None, 0.5f);
+    ImGui::TableSetupColumn("", ImGuiTableColumnFlags_None, 0.3f);
     ImGui::TableHeadersRow();
     ImGuiListClipper clipper;
     clipper.Begin(static_cast<int>(m.peers().size()));
     while (clipper.Step()) {
       for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
         const PeerRow& p = m.peers()[static_cast<std::size_t>(i)];
+        const bool can_moderate = running && !p.nick.empty() && !p.host;
         ImGui::PushID(static_cast<int>(p.conn));
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
@@ -199,12 +264,18 @@ void DrawPeers(const ServerModel& m, UiContext& ctx, float height) {
           ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(p.nick));
           ImGui::TextUnformatted(p.nick.c_str());
           ImGui::PopStyleColor();
-          if (p.host) {
+          const char* note = p.host ? "(you)" : p.muted ? "(muted)" : nullptr;
+          if (note != nullptr) {
             ImGui::SameLine();
-            ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-            ImGui::TextUnformatted("(you)");
+            ImGui::PushStyleColor(ImGuiCol_Text, p.muted ? colour::warn : colour::dim);
+            ImGui::TextUnformatted(note);
             ImGui::PopStyleColor();
           }
+        }
+        // Right-click anywhere on the row for the host's menu, as with the … button.
+        if (can_moderate && ImGui::BeginPopupContextItem("##row_menu")) {
+          DrawModerationMenu(s, p, ctx);
+          ImGui::EndPopup();
         }
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(p.address.c_str());
@@ -212,12 +283,64 @@ void DrawPeers(const ServerModel& m, UiContext& ctx, float height) {
         ImGui::TextUnformatted(clock_time(p.since).c_str());
         ImGui::TableNextColumn();
         ImGui::Text("%llu", static_cast<unsigned long long>(p.messages));
+        ImGui::TableNextColumn();
+        if (can_moderate) {
+          if (ImGui::SmallButton("…")) ImGui::OpenPopup("##menu");
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("Kick, mute or ban %s", p.nick.c_str());
+          ctx.probe->item("peer.menu." + p.nick);
+          if (ImGui::BeginPopup("##menu")) {
+            DrawModerationMenu(s, p, ctx);
+            ImGui::EndPopup();
+          }
+        }
         ImGui::PopID();
       }
     }
     ImGui::EndTable();
   }
   ctx.probe->fact("peer_count", m.peers().size());
+  if (ctx.probe->enabled) {
+    nlohmann::json muted = nlohmann::json::array();
+    for (const auto& p : m.peers()) {
+      if (p.muted) muted.push_back(p.nick);
+    }
+    ctx.probe->fact("muted", muted);
+  }
+}
+
+std::string until_text(std::int64_t until) {
+  if (until == 0) return "until unbanned";
+  const std::int64_t left = until - net::now_ms();
+  if (left <= 0) return "ending";
+  return "for " + format_duration(left) + " more";
+}
+
+void DrawBans(const ServerModel& m, UiContext& ctx) {
+  const std::string title = "Bans (" + std::to_string(m.bans().size()) + ")###bans";
+  if (!ImGui::CollapsingHeader(title.c_str(), ImGuiTreeNodeFlags_None)) {
+    ctx.probe->fact("bans", m.bans().size());
+    return;
+  }
+  if (m.bans().empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextUnformatted("Nobody is banned. Ban from a member's … menu.");
+    ImGui::PopStyleColor();
+  }
+  for (const auto& b : m.bans()) {
+    ImGui::PushID(b.address.c_str());
+    ImGui::Text("%s (%s) %s", b.address.c_str(), b.nick.c_str(), until_text(b.until).c_str());
+    if (!b.reason.empty()) {
+      ImGui::SameLine();
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+      ImGui::Text("— %s", b.reason.c_str());
+      ImGui::PopStyleColor();
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Unban")) ctx.actions->push_back(Unban{b.address});
+    ctx.probe->item("unban." + b.address);
+    ImGui::PopID();
+  }
+  ctx.probe->fact("bans", m.bans().size());
 }
 
 void DrawLog(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
@@ -294,7 +417,9 @@ void DrawServerPanel(ServerPanelState& s, const UiModel& model, UiContext& ctx, 
   DrawStopDialog(s, ctx);
   ImGui::Separator();
   ImGui::TextUnformatted("Connections");
-  DrawPeers(m, ctx, std::max(ImGui::GetContentRegionAvail().y * 0.35f, 80.0f));
+  DrawPeers(s, m, ctx, std::max(ImGui::GetContentRegionAvail().y * 0.35f, 80.0f));
+  DrawKickDialog(s, ctx);
+  DrawBans(m, ctx);
   ImGui::Separator();
   ImGui::TextUnformatted("Event log");
   DrawLog(s, m, ctx);

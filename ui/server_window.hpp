@@ -24,6 +24,11 @@ struct ServerPanelState {
   std::vector<std::uint64_t> visible;
   std::uint64_t visible_next = 0;  // next log row (absolute) to test
   std::uint64_t visible_key = 0;   // hash of the filter settings the list was built for
+  // Kick dialog: whom, and the reason the host may give.
+  bool open_kick = false;
+  std::uint64_t kick_conn = 0;
+  std::string kick_nick;
+  std::string kick_reason;
 };
 
 void DrawServerPanel(ServerPanelState& state, const UiModel& model, UiContext& ctx, ImVec2 pos,

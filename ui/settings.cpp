@@ -32,6 +32,9 @@ Settings load_settings(const std::filesystem::path& file) {
   get("join_host", s.join_host);
   get("join_port", s.join_port);
   get("join_nick", s.join_nick);
+  if (auto it = j.find("notifications"); it != j.end() && it->is_boolean()) {
+    s.notifications = it->get<bool>();
+  }
   if (auto it = j.find("last_tab"); it != j.end() && it->is_number_integer()) {
     s.last_tab = it->get<int>() == 1 ? 1 : 0;
   }
@@ -41,10 +44,10 @@ Settings load_settings(const std::filesystem::path& file) {
 bool save_settings(const std::filesystem::path& file, const Settings& s) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  const nlohmann::json j{{"host_bind", s.host_bind}, {"host_port", s.host_port},
-                         {"host_room", s.host_room}, {"host_nick", s.host_nick},
-                         {"join_host", s.join_host}, {"join_port", s.join_port},
-                         {"join_nick", s.join_nick}, {"last_tab", s.last_tab}};
+  const nlohmann::json j{
+      {"host_bind", s.host_bind}, {"host_port", s.host_port}, {"host_room", s.host_room},
+      {"host_nick", s.host_nick}, {"join_host", s.join_host}, {"join_port", s.join_port},
+      {"join_nick", s.join_nick}, {"last_tab", s.last_tab},   {"notifications", s.notifications}};
   // Write then rename, so a crash mid-write never leaves a half file.
   const auto tmp = file.string() + ".tmp";
   {

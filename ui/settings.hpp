@@ -14,7 +14,8 @@ struct Settings {
   std::string join_host = "127.0.0.1";
   std::string join_port = "5555";
   std::string join_nick;
-  int last_tab = 0;  // 0 host, 1 join
+  int last_tab = 0;           // 0 host, 1 join
+  bool notifications = true;  // desktop notifications for mentions and direct messages
 };
 
 std::filesystem::path config_dir();

@@ -35,6 +35,8 @@ inline const ImVec4 warn{0.95f, 0.78f, 0.35f, 1.0f};
 inline const ImVec4 ok{0.45f, 0.85f, 0.50f, 1.0f};
 inline const ImVec4 join{0.45f, 0.75f, 0.55f, 1.0f};
 inline const ImVec4 leave{0.75f, 0.60f, 0.45f, 1.0f};
+inline const ImVec4 action{0.80f, 0.72f, 0.95f, 1.0f};
+inline const ImVec4 mention_bg{0.95f, 0.78f, 0.35f, 0.16f};
 }  // namespace colour
 
 }  // namespace lanchat::ui

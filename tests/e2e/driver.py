@@ -58,10 +58,43 @@ class Xvfb:
         self.proc.wait(timeout=10)
 
 
+class Notifications:
+    """A private D-Bus session bus with a real notification service (dunst) on the test's
+    display: what lanchat shows as desktop notifications can be read back."""
+
+    def __init__(self, xvfb):
+        self.bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.address = self.bus.stdout.readline().strip()
+        if not self.address:
+            raise Failure("dbus-daemon did not start")
+        self.env = dict(os.environ, DISPLAY=xvfb.display, DBUS_SESSION_BUS_ADDRESS=self.address)
+        self.dunst = subprocess.Popen(["dunst"], env=self.env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        wait_until(lambda: subprocess.run(["dunstctl", "count", "displayed"], env=self.env,
+                                          capture_output=True).returncode == 0, 10, "dunst")
+
+    def shown(self):
+        """(summary, body) of every notification shown so far."""
+        subprocess.run(["dunstctl", "close-all"], env=self.env, capture_output=True)
+        time.sleep(0.2)
+        r = subprocess.run(["dunstctl", "history"], env=self.env, capture_output=True, text=True)
+        try:
+            data = json.loads(r.stdout)["data"][0]
+        except (ValueError, KeyError, IndexError):
+            return []
+        return [(n["summary"]["data"], n["body"]["data"]) for n in data]
+
+    def close(self):
+        for p in (self.dunst, self.bus):
+            p.terminate()
+            p.wait(timeout=10)
+
+
 class Window:
     """A lanchat window process and its test report."""
 
-    def __init__(self, binary, xvfb, artifacts, args=(), name="window"):
+    def __init__(self, binary, xvfb, artifacts, args=(), name="window", extra_env=None):
         self.xvfb = xvfb
         self.artifacts = artifacts
         self.tmp = tempfile.mkdtemp(prefix="lanchat-e2e-")
@@ -69,6 +102,8 @@ class Window:
         self.shot_path = os.path.join(self.tmp, "shot.png")
         env = dict(os.environ, DISPLAY=xvfb.display, XDG_CONFIG_HOME=os.path.join(self.tmp, "config"),
                    XDG_DATA_HOME=data_home())
+        if extra_env:
+            env.update(extra_env)
         if "ASAN_OPTIONS" in env:
             # Mesa's GL driver leaks a few hundred bytes from a module it unloads before
             # LeakSanitizer reports, so no suppression can name it. Address errors and
@@ -94,7 +129,7 @@ class Window:
         wait_until(lambda: self.report().get("facts", {}).get("frame_ok"), 20, "the first frame")
 
     def _find_window(self):
-        r = subprocess.run(["xdotool", "search", "--name", "^lanchat$"], env=self.env,
+        r = subprocess.run(["xdotool", "search", "--name", "lanchat$"], env=self.env,
                            capture_output=True, text=True)
         ids = r.stdout.split()
         return ids[0] if ids else None
@@ -211,6 +246,11 @@ class Window:
         shutil.copyfile(self.shot_path, dest)
         print(f"screenshot: {dest}")
         return dest
+
+    def title(self):
+        r = subprocess.run(["xdotool", "getwindowname", self.wid], env=self.env, capture_output=True,
+                           text=True)
+        return r.stdout.strip()
 
     def cpu_seconds(self):
         with open(f"/proc/{self.proc.pid}/stat") as f:

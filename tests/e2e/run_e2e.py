@@ -372,7 +372,104 @@ def scenario_history(binary, art):
         x.close()
 
 
-SCENARIOS = {"history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+def scenario_people(binary, art):
+    """The host talks to one person directly, is told of a mention while away, completes a
+    nick with Tab, and kicks and mutes from the connections table; both sides show it."""
+    from driver import Notifications
+    x = Xvfb()
+    notes = Notifications(x)
+    win = other = bob = carol = None
+    try:
+        port = free_port()
+        win = Window(binary, x, art, args=["host", "--nick", "teacher", "--bind", "127.0.0.1",
+                                           "--port", str(port), "--name", "Lab 2", "--no-store"],
+                     name="people-window", extra_env={"DBUS_SESSION_BUS_ADDRESS": notes.address})
+        win.wait_fact("connection", lambda v: v == "Connected")
+        bob = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "bob"], art, "people-bob")
+        carol = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "carol"], art, "people-carol")
+        bob.wait_out("you joined")
+        carol.wait_out("you joined")
+        win.wait_fact("users", lambda v: v is not None and {"bob", "carol"} <= set(v))
+
+        # A conversation with bob, from the users list.
+        win.click("user.bob")
+        win.wait_fact("view", lambda v: v == "bob")
+        win.click("chat.input")
+        win.type_message("hi bob, a word in private?")
+        win.key("Return")
+        bob.wait_out("<teacher → bob> hi bob, a word in private?")
+        check("hi bob" not in carol.out(), "carol must not see a direct message")
+        # Back in the room, bob answers: the conversation's tab counts it.
+        win.click("tab.room")
+        win.wait_fact("view", lambda v: v == "")
+        bob.say("/msg teacher sure, what is it?")
+        win.wait_fact("direct", lambda v: v is not None and v.get("bob", {}).get("unread") == 1)
+        win.wait_fact("title", lambda v: v == "(1!) Lab 2 — lanchat")
+        check(win.title() == "(1!) Lab 2 — lanchat", f"window title: {win.title()!r}")
+        time.sleep(0.3)
+        win.screenshot("people-dm-unread")
+        win.click("tab.dm.bob")
+        win.wait_fact("direct", lambda v: v is not None and v.get("bob", {}).get("unread") == 0)
+        win.wait_fact("title", lambda v: v == "Lab 2 — lanchat")
+        time.sleep(0.3)
+        win.screenshot("people-dm")
+        win.click("tab.room")
+
+        # Away from the window (another window has the focus), carol says the host's name.
+        other = Window(binary, x, art, name="people-other-window")
+        win.wait_fact("focused", lambda v: v is False)
+        carol.say("teacher: can you look at the printer?")
+        win.wait_fact("title", lambda v: v == "(1!) Lab 2 — lanchat")
+        win.wait_fact("attention_requests", lambda v: v is not None and v >= 1)
+        wait_until(lambda: ("carol mentioned you", "teacher: can you look at the printer?")
+                   in notes.shown(), 10, "the desktop notification")
+        win.wait_fact("mentioned_lines", lambda v: v and v[-1] == "teacher: can you look at the printer?")
+        other.close()
+        other = None
+
+        # Tab completes a nick.
+        win.click("chat.input")
+        win.type("ca")
+        win.key("Tab")
+        win.wait_fact("input", lambda v: v == "carol: ")
+        win.type("yes")
+        win.key("Return")
+        carol.wait_out("<teacher> carol: yes")
+
+        # The host mutes carol and kicks bob from the connections table.
+        win.click("peer.menu.carol")
+        win.click("moderate.mute")
+        carol.wait_out("* carol was muted by the host")
+        carol.say("hey!")
+        wait_until(lambda: "muted" in carol.err(), 10, "carol told she is muted")
+        win.wait_fact("muted", lambda v: v == ["carol"])
+        win.click("peer.menu.bob")
+        win.widget("moderate.kick")
+        time.sleep(0.3)
+        win.screenshot("people-moderation-menu")
+        win.click("moderate.kick")
+        win.replace_field("kick.reason", "time for class")
+        win.click("kick.confirm")
+        check(bob.wait_exit(10) == 4, "bob's client ends after the kick")
+        check("the host removed you from the room: time for class" in bob.err(), bob.err())
+        carol.wait_out("* bob left (kicked: time for class)")
+        win.wait_fact("chat_lines", lambda v: v is not None and
+                      any("bob was removed by the host: time for class" in l for l in v))
+        time.sleep(0.3)
+        win.screenshot("people-kicked")
+        check(win.close() == 0, "window exit status")
+    finally:
+        for p in (bob, carol):
+            if p:
+                p.stop()
+        for w in (other, win):
+            if w and w.alive():
+                w.close()
+        notes.close()
+        x.close()
+
+
+SCENARIOS = {"people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
              "host_refused": scenario_host_refused}
 
 

@@ -97,7 +97,9 @@ TEST(People, DirectMessagesAreNeverKeptStoredSearchedOrReplayed) {
     const json w = c.join("carol");
     for (const auto& m : w["history"]) EXPECT_NE(m["text"], "secret words");
     c.send({{"type", "history"}});
-    for (const auto& m : (*c.recv_type("history"))["msgs"]) EXPECT_NE(m["text"], "secret words");
+    const auto history = c.recv_type("history");
+    ASSERT_TRUE(history);
+    for (const auto& m : (*history)["msgs"]) EXPECT_NE(m["text"], "secret words");
     c.send({{"type", "search"}, {"text", "secret"}});
     EXPECT_TRUE((*c.recv_type("found"))["msgs"].empty());
     c.send({{"type", "search"}, {"text", "public"}});

@@ -5,6 +5,7 @@
 
 #include "net/address.hpp"
 #include "net/protocol.hpp"
+#include "net/tls.hpp"
 
 namespace lanchat::app {
 
@@ -66,6 +67,16 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                    "backlogs are dropped (0: no limit)")
       ->capture_default_str();
 
+  std::string tls_text = "on";
+  host->add_option("--tls", tls_text,
+                   "encryption: on (TLS and plain JSON on the same port), required (TLS only) "
+                   "or off; a room with a password is `required` unless "
+                   "--allow-plaintext-password")
+      ->check(CLI::IsMember({"off", "on", "required"}))
+      ->capture_default_str();
+  host->add_flag("--allow-plaintext-password", o.host.allow_plaintext_password,
+                 "let clients send the room password over plain connections (anyone on the "
+                 "network can read it)");
   std::string data_dir;
   host->add_option("--data-dir", data_dir,
                    "where rooms keep their history (default: $XDG_DATA_HOME/lanchat, i.e. "
@@ -86,6 +97,12 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
   join->add_option("target", target, "HOST[:PORT] of the server")->required();
   join->add_option("--nick", o.join.nick, "your nick")->required();
   join->add_option("--password", o.join.password, "room password");
+  std::string fingerprint_text;
+  join->add_option("--fingerprint", fingerprint_text,
+                   "the host identity's SHA-256 fingerprint (as its log or panel shows it): "
+                   "trust only that host");
+  join->add_flag("--plaintext", o.join.plaintext,
+                 "connect without encryption, on purpose (the password too crosses in clear)");
   join->add_flag("--headless", o.headless,
                  "line mode: each stdin line is said; events print to stdout");
   host->fallthrough();  // --screenshot etc. may follow the subcommand
@@ -108,6 +125,13 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
     if (auto* e = std::get_if<std::string>(&port)) return usage_error(*e);
     o.host.port = std::get<std::uint16_t>(port);
     o.host.store.data_dir = data_dir;
+    o.host.tls = *net::parse_tls_mode(tls_text);
+    if (o.host.tls == net::TlsMode::off && !o.host.password.empty() &&
+        !o.host.allow_plaintext_password) {
+      return usage_error(
+          "--password with --tls off would send the password in clear text for anyone on "
+          "the network to read; use --tls on, or add --allow-plaintext-password if you mean it");
+    }
     if (!o.host.nick.empty()) {
       if (auto why = proto::check_nick(o.host.nick)) return usage_error("bad --nick: " + *why);
     }
@@ -118,6 +142,17 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
     o.join.host = std::get<net::HostPort>(hp).host;
     o.join.port = std::get<net::HostPort>(hp).port;
     if (auto why = proto::check_nick(o.join.nick)) return usage_error("bad --nick: " + *why);
+    if (!fingerprint_text.empty()) {
+      auto fp = net::parse_fingerprint(fingerprint_text);
+      if (!fp) {
+        return usage_error(
+            "bad --fingerprint: expected the 64 hex digits of a SHA-256 "
+            "fingerprint (spaces and colons are fine)");
+      }
+      if (o.join.plaintext)
+        return usage_error("--fingerprint and --plaintext contradict each other");
+      o.join.fingerprint = *fp;
+    }
   } else if (o.headless) {
     return usage_error("--headless goes with `host` or `join`");
   }
@@ -140,7 +175,15 @@ net::ServerConfig server_config(const HostOptions& o) {
   config.max_unjoined_per_ip = o.max_unjoined_per_ip;
   config.hello_timeout = std::chrono::seconds(o.hello_timeout);
   config.max_memory_bytes = o.max_memory_mib << 20;
+  config.tls = effective_tls(o);
   return config;
+}
+
+net::TlsMode effective_tls(const HostOptions& o) {
+  if (o.tls == net::TlsMode::on && !o.password.empty() && !o.allow_plaintext_password) {
+    return net::TlsMode::required;
+  }
+  return o.tls;
 }
 
 }  // namespace lanchat::app

@@ -29,13 +29,21 @@ struct HostOptions {
   int hello_timeout = 60;             // seconds to say hello
   std::size_t max_memory_mib = 1024;  // all connections' unsent output together
   net::StoreSettings store;           // where history is kept, and for how long
+  // Encryption as asked for; a room with a password is `required` unless
+  // allow_plaintext_password (see effective_tls()).
+  net::TlsMode tls = net::TlsMode::on;
+  bool allow_plaintext_password = false;
 };
+// What the port will really offer.
+net::TlsMode effective_tls(const HostOptions& o);
 
 struct JoinOptions {
   std::string host;
   std::uint16_t port = 5555;
   std::string nick;
   std::string password;
+  std::string fingerprint;  // pinned ahead of time (hex); empty: known_hosts, or first use
+  bool plaintext = false;   // no TLS, on purpose
 };
 
 enum class Mode { launcher, host, join };

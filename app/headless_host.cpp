@@ -18,18 +18,28 @@ int run_headless_host(const HostOptions& options) {
   net::EventQueue events;
   net::NetThread net;
 
-  const net::ServerConfig config = server_config(options);
-  auto server = net::Server::create(net.context(), config, events);
-  // The store is opened here, before the net thread runs: it reads the disk.
+  net::ServerConfig config = server_config(options);
+  // The store and the host identity are opened here, before the net thread runs: they read
+  // (and may write) the disk.
   std::shared_ptr<net::Store> store;
+  net::StoreContents contents;
   try {
-    net::StoreContents contents;
     store = net::Store::open(net::store_options(options.store, options.room), contents);
-    server->attach_store(store, std::move(contents));
   } catch (const net::StoreError& e) {
     std::cerr << "lanchat: " << e.what() << "\n";
     return kExitStartup;
   }
+  try {
+    net::prepare_tls(
+        config, options.store.data_dir.empty() ? net::default_data_dir() : options.store.data_dir);
+  } catch (const net::TlsError& e) {
+    std::cerr << "lanchat: " << e.what()
+              << "\nlanchat: the host identity (for encryption) is kept in the data folder; "
+                 "choose another with --data-dir, or serve without encryption with --tls off\n";
+    return kExitStartup;
+  }
+  auto server = net::Server::create(net.context(), config, events);
+  server->attach_store(store, std::move(contents));
   if (auto error = server->start()) {
     std::cerr << "lanchat: " << *error << "\n";
     return kExitStartup;

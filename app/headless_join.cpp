@@ -10,7 +10,9 @@
 #include "app/headless.hpp"
 #include "net/client.hpp"
 #include "net/commands.hpp"
+#include "net/known_hosts.hpp"
 #include "net/net_thread.hpp"
+#include "net/tls.hpp"
 
 namespace lanchat::app {
 
@@ -91,6 +93,19 @@ int run_headless_join(const JoinOptions& options) {
   config.port = options.port;
   config.nick = options.nick;
   config.password = options.password;
+  // Encrypted unless --plaintext, pinned to --fingerprint or to what known_hosts says.
+  net::KnownHosts known(net::KnownHosts::default_path());
+  const std::string key = net::KnownHosts::key(options.host, options.port);
+  if (!options.plaintext) {
+    try {
+      config.tls = net::TlsContext::client();
+      config.fingerprint = options.fingerprint;
+      if (config.fingerprint.empty()) config.fingerprint = known.find(key).value_or("");
+    } catch (const std::exception& e) {
+      std::cerr << "lanchat: " << e.what() << "\n";
+      return kExitStartup;
+    }
+  }
   auto client = net::Client::create(net.context(), config, events);
   net.post([client] { client->start(); });
   net.start();
@@ -163,6 +178,29 @@ int run_headless_join(const JoinOptions& options) {
               exit_code = e.was_joined ? kExitLost : kExitRefused;
             } else if constexpr (std::is_same_v<T, net::ClientClosed>) {
               exit_code = kExitOk;
+            } else if constexpr (std::is_same_v<T, net::ClientSecured>) {
+              if (e.first_contact) {
+                // As ssh does: say that a new host is now trusted, and where that is kept.
+                try {
+                  known.remember(key, e.fingerprint);
+                  std::cerr << "lanchat: " << key << " is new here; trusting its identity "
+                            << net::grouped_fingerprint(e.fingerprint) << " from now on (kept in "
+                            << known.file().string() << ")\n";
+                } catch (const std::exception& x) {
+                  std::cerr << "lanchat: " << x.what() << " (the identity is trusted for this "
+                            << "session only)\n";
+                }
+              }
+            } else if constexpr (std::is_same_v<T, net::ClientIdentityMismatch>) {
+              std::cout.flush();
+              std::cerr << "lanchat: " << e.message << "\n"
+                        << "lanchat: to trust the new identity once the host has confirmed it, "
+                        << (e.got.empty()
+                                ? "join with --plaintext"
+                                : "join with --fingerprint " + e.got + ", or remove the line for " +
+                                      key + " from " + known.file().string())
+                        << "\n";
+              exit_code = kExitIdentity;
             }
           },
           ev.data);

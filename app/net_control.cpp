@@ -24,32 +24,39 @@ void NetControl::host(const ui::HostRequest& r) {
   cfg.port = r.port;
   cfg.room = r.room;
   cfg.password = r.password;
+  cfg.tls = r.tls == net::TlsMode::on && !r.password.empty() && !r.allow_plaintext_password
+                ? net::TlsMode::required
+                : r.tls;
   server_ = net::Server::create(net_.context(), cfg, events_);
   server_id_ = server_->id();
   hosting_ = r;
   awaiting_listen_ = true;
   join_starter();
-  starter_ =
-      std::thread([this, s = server_, options = net::store_options(store_settings_, r.room)] {
-        net::StoreContents contents;
-        std::shared_ptr<net::Store> store;
-        std::string error;
-        try {
-          store = net::Store::open(options, contents);
-        } catch (const net::StoreError& e) {
-          error = e.what();
-        } catch (const std::exception& e) {
-          error = std::string("cannot open the room's history: ") + e.what();
-        }
-        net_.post([s, store = std::move(store), contents = std::move(contents), error]() mutable {
-          if (!error.empty()) {
-            s->fail(error);
-            return;
-          }
-          s->attach_store(std::move(store), std::move(contents));
-          s->start();
-        });
-      });
+  const std::filesystem::path data_dir =
+      store_settings_.data_dir.empty() ? net::default_data_dir() : store_settings_.data_dir;
+  starter_ = std::thread([this, s = server_, options = net::store_options(store_settings_, r.room),
+                          cfg, data_dir]() mutable {
+    net::StoreContents contents;
+    std::shared_ptr<net::Store> store;
+    std::string error;
+    try {
+      store = net::Store::open(options, contents);
+      net::prepare_tls(cfg, data_dir);  // the host identity: disk, maybe key generation
+    } catch (const net::StoreError& e) {
+      error = e.what();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    net_.post([s, store = std::move(store), contents = std::move(contents), error, cfg]() mutable {
+      if (!error.empty()) {
+        s->fail(error);
+        return;
+      }
+      s->attach_tls(cfg);
+      s->attach_store(std::move(store), std::move(contents));
+      s->start();
+    });
+  });
 }
 
 void NetControl::join_starter() {
@@ -65,12 +72,65 @@ void NetControl::join(const ui::JoinRequest& r) {
   cfg.nick = r.nick;
   cfg.password = r.password;
   cfg.reconnect = true;
+  joined_ = r;
+  if (!r.plaintext) {
+    try {
+      cfg.tls = client_tls();
+      cfg.fingerprint = r.fingerprint;
+      if (cfg.fingerprint.empty()) {
+        net::KnownHosts known(net::KnownHosts::default_path());
+        cfg.fingerprint = known.find(net::KnownHosts::key(r.host, r.port)).value_or("");
+      }
+    } catch (const std::exception& e) {
+      // Never join unpinned because the list of trusted hosts could not be read.
+      events_.push(net::ClientDisconnected{e.what(), false, std::chrono::milliseconds(0)});
+      return;
+    }
+  }
+  own_server_client_ = false;
   start_client(std::move(cfg));
+}
+
+std::shared_ptr<net::TlsContext> NetControl::client_tls() {
+  if (!client_tls_) client_tls_ = net::TlsContext::client();
+  return client_tls_;
+}
+
+void NetControl::trust_identity(const ui::TrustIdentity& t) {
+  net::KnownHosts known(net::KnownHosts::default_path());
+  const std::string key = net::KnownHosts::key(t.host, t.port);
+  try {
+    if (t.fingerprint.empty()) {
+      known.forget(key);
+    } else {
+      known.remember(key, t.fingerprint);
+    }
+  } catch (const std::exception& e) {
+    events_.push(net::ClientDisconnected{e.what(), false, std::chrono::milliseconds(0)});
+    return;
+  }
+  ui::JoinRequest again = joined_;
+  again.fingerprint = t.fingerprint;
+  again.plaintext = t.fingerprint.empty();
+  join(again);
 }
 
 void NetControl::on_event(const net::Event& e) {
   if (auto* d = std::get_if<net::EventsDropped>(&e.data); d != nullptr && d->other > 0) {
     resync();  // the queue overflowed and state changes were lost: ask for the whole state
+    return;
+  }
+  if (auto* s = std::get_if<net::ClientSecured>(&e.data); s != nullptr && s->first_contact &&
+                                                          e.source == client_id_ &&
+                                                          client_id_ != 0 && !own_server_client_) {
+    // A host met for the first time: remember its identity, as ssh does; from now on a
+    // different one is refused. If the file cannot be written, this session still pins it.
+    try {
+      net::KnownHosts(net::KnownHosts::default_path())
+          .remember(net::KnownHosts::key(joined_.host, joined_.port), s->fingerprint);
+    } catch (const std::exception& x) {
+      events_.push(net::ServerLog{net::now_ms(), net::LogLevel::warn, x.what()});
+    }
     return;
   }
   if (e.source != server_id_ || server_id_ == 0) return;
@@ -88,6 +148,17 @@ void NetControl::on_event(const net::Event& e) {
     cfg.on_connected = [weak = std::weak_ptr<net::Server>(server_)](const auto& local) {
       if (auto s = weak.lock()) s->set_host_endpoint(local);
     };
+    // Our own client talks to our own server: encrypted when the port offers it, pinned to
+    // the identity we serve with, and never filed in known_hosts.
+    if (l->tls != net::TlsMode::off) {
+      try {
+        cfg.tls = client_tls();
+        cfg.fingerprint = l->fingerprint;
+      } catch (const std::exception& x) {
+        events_.push(net::ServerLog{net::now_ms(), net::LogLevel::error, x.what()});
+      }
+    }
+    own_server_client_ = true;
     start_client(std::move(cfg));
   } else if (std::holds_alternative<net::ServerFailed>(e.data)) {
     awaiting_listen_ = false;

@@ -8,9 +8,11 @@
 
 #include "net/client.hpp"
 #include "net/event_queue.hpp"
+#include "net/known_hosts.hpp"
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
 #include "net/store.hpp"
+#include "net/tls.hpp"
 #include "ui/actions.hpp"
 
 namespace lanchat::app {
@@ -29,6 +31,9 @@ class NetControl {
   void set_store_settings(net::StoreSettings s) { store_settings_ = std::move(s); }
   void host(const ui::HostRequest& r);
   void join(const ui::JoinRequest& r);
+  // The person trusts the identity a host now shows (see ui::TrustIdentity): files it in
+  // known_hosts and joins again as last time.
+  void trust_identity(const ui::TrustIdentity& t);
   // False if there is no client to send it (the caller shows it as not sent).
   bool say(std::string text, std::uint64_t local_id, std::string to = {}, bool action = false);
   void change_nick(std::string nick);
@@ -74,7 +79,13 @@ class NetControl {
   std::shared_ptr<net::Client> client_;
   net::InstanceId server_id_ = 0;
   net::InstanceId client_id_ = 0;
-  ui::HostRequest hosting_;  // what we host, to start our own client once listening
+  ui::HostRequest hosting_;         // what we host, to start our own client once listening
+  ui::JoinRequest joined_;          // what we joined last (to join again after TrustIdentity)
+  bool own_server_client_ = false;  // client_ is the host's own, pinned to our identity
+  // One client TLS context for every join (making it is crypto set-up: once, not per
+  // connection, and never on the net thread).
+  std::shared_ptr<net::TlsContext> client_tls_;
+  std::shared_ptr<net::TlsContext> client_tls();
   bool awaiting_listen_ = false;
 };
 

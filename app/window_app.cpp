@@ -91,6 +91,11 @@ struct WindowApp {
             model.begin_join(act);
             net.join(act);
             remember();
+          } else if constexpr (std::is_same_v<T, ui::TrustIdentity>) {
+            model.begin_join(ui::JoinRequest{});
+            chat = ui::ChatViewState();
+            chat.notifications = settings.notifications;
+            net.trust_identity(act);
           } else if constexpr (std::is_same_v<T, ui::SendText>) {
             send(act.text, act.to, act.action);
           } else if constexpr (std::is_same_v<T, ui::RetrySay>) {
@@ -311,7 +316,9 @@ int run_window(const Options& options) {
       app.launcher.host_room = h.room;
       app.launcher.host_nick = h.nick;
       app.launcher.host_password = h.password;
-      app.handle(ui::HostRequest{h.bind, h.port, h.room, h.nick, h.password});
+      app.launcher.host_tls = h.tls;
+      app.handle(ui::HostRequest{h.bind, h.port, h.room, h.nick, h.password, h.tls,
+                                 h.allow_plaintext_password});
     } else if (options.mode == Mode::host) {
       app.launcher.select_tab = 0;  // the nick is missing: let the user type it
       app.launcher.host_bind = options.host.bind;
@@ -324,7 +331,7 @@ int run_window(const Options& options) {
       app.launcher.join_port = std::to_string(j.port);
       app.launcher.join_nick = j.nick;
       app.launcher.join_password = j.password;
-      app.handle(ui::JoinRequest{j.host, j.port, j.nick, j.password});
+      app.handle(ui::JoinRequest{j.host, j.port, j.nick, j.password, j.fingerprint, j.plaintext});
     }
 
     int frame = 0;

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "net/net_thread.hpp"
+#include "net/tls.hpp"
 
 using asio::ip::tcp;
 using json = nlohmann::ordered_json;
@@ -64,6 +65,7 @@ struct Options {
   int server_pid = 0;
   int connect_parallel = 64;  // 0: every connection at once (the storm)
   bool quickack = false;
+  bool tls = false;            // lanchat over TLS (the server must offer it)
   std::string oper = "bench";  // IRC operator name and password (from the private config)
   double settle = 0.5;         // seconds between "all joined" and reading the server's RSS
 };
@@ -171,6 +173,8 @@ class Conn {
 
  private:
   void start_read();
+  void read_ready();
+  void handshake();
   void on_bytes(const char* data, std::size_t n, std::int64_t at_us);
   void flush();
 
@@ -180,6 +184,8 @@ class Conn {
   std::string partial_;
   std::string out_, writing_;
   bool write_in_flight_ = false;
+  // TLS: OpenSSL reads and writes the non-blocking socket itself, as the server does.
+  std::unique_ptr<lanchat::net::TlsChannel> tls_;
 };
 
 class Bench {
@@ -196,6 +202,7 @@ class Bench {
   }
 
   int run();
+  std::shared_ptr<lanchat::net::TlsContext> tls_context;  // set: connect with TLS
 
   // Called by connections.
   void on_connected(Conn& c);
@@ -285,10 +292,40 @@ void Conn::connect() {
     asio::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
     socket_.non_blocking(true, ignored);
+    if (b_.tls_context) {
+      tls_ = std::make_unique<lanchat::net::TlsChannel>(*b_.tls_context, socket_.native_handle(),
+                                                        lanchat::net::TlsChannel::Role::client);
+      handshake();
+      return;
+    }
     connected = true;
     b_.on_connected(*this);
     start_read();
   });
+}
+
+void Conn::handshake() {
+  using Io = lanchat::net::TlsChannel::Io;
+  const Io r = tls_->handshake();
+  if (r == Io::want_read || r == Io::want_write) {
+    socket_.async_wait(r == Io::want_read ? tcp::socket::wait_read : tcp::socket::wait_write,
+                       [this](const asio::error_code& ec) {
+                         if (ec) {
+                           if (ec != asio::error::operation_aborted)
+                             b_.on_closed(*this, ec.message());
+                           return;
+                         }
+                         handshake();
+                       });
+    return;
+  }
+  if (r != Io::done) {
+    b_.on_closed(*this, "TLS handshake failed: " + tls_->error());
+    return;
+  }
+  connected = true;
+  b_.on_connected(*this);
+  start_read();
 }
 
 void Conn::start_read() {
@@ -297,27 +334,48 @@ void Conn::start_read() {
       if (ec != asio::error::operation_aborted) b_.on_closed(*this, ec.message());
       return;
     }
-    // One scratch buffer for every connection: the process is single-threaded, and an idle
-    // connection then holds no read buffer at all.
-    static std::vector<char> scratch(256 * 1024);
+    read_ready();
+  });
+}
+
+void Conn::read_ready() {
+  // One scratch buffer for every connection: the process is single-threaded, and an idle
+  // connection then holds no read buffer at all.
+  static std::vector<char> scratch(256 * 1024);
+  if (tls_) {
+    using Io = lanchat::net::TlsChannel::Io;
     for (;;) {
-      asio::error_code error;
-      std::size_t n = socket_.read_some(asio::buffer(scratch), error);
-      if (error == asio::error::would_block) break;
-      if (error) {
-        b_.on_closed(*this, error == asio::error::eof ? "closed by the server" : error.message());
+      std::size_t n = 0;
+      const Io r = tls_->read(scratch.data(), scratch.size(), n);
+      if (r == Io::want_read || r == Io::want_write) break;
+      if (r != Io::done) {
+        b_.on_closed(*this, r == Io::closed ? "closed by the server" : tls_->error());
         return;
-      }
-      if (b_.opt.quickack) {
-        int one = 1;
-        ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
       }
       on_bytes(scratch.data(), n, now_us());
       if (!connected) return;
-      if (n < scratch.size()) break;
     }
+    flush();  // a write that waited on a read can go on
     start_read();
-  });
+    return;
+  }
+  for (;;) {
+    asio::error_code error;
+    std::size_t n = socket_.read_some(asio::buffer(scratch), error);
+    if (error == asio::error::would_block) break;
+    if (error) {
+      b_.on_closed(*this, error == asio::error::eof ? "closed by the server" : error.message());
+      return;
+    }
+    if (b_.opt.quickack) {
+      int one = 1;
+      ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+    on_bytes(scratch.data(), n, now_us());
+    if (!connected) return;
+    if (n < scratch.size()) break;
+  }
+  start_read();
 }
 
 void Conn::on_bytes(const char* data, std::size_t n, std::int64_t at_us) {
@@ -366,6 +424,36 @@ void Conn::send(std::string_view bytes) {
 }
 
 void Conn::flush() {
+  if (tls_) {
+    // Encrypt and write what the socket takes now; wait for room for the rest (the same
+    // bytes are offered again, as OpenSSL wants).
+    using Io = lanchat::net::TlsChannel::Io;
+    if (write_in_flight_ || !connected) return;
+    if (out_.empty() && writing_.empty()) return;
+    writing_.append(out_);
+    out_.clear();
+    while (!writing_.empty()) {
+      std::size_t n = 0;
+      const Io r = tls_->write(writing_.data(), writing_.size(), n);
+      if (r == Io::done) {
+        writing_.erase(0, n);
+        continue;
+      }
+      if (r == Io::want_write || r == Io::want_read) {
+        write_in_flight_ = true;
+        socket_.async_wait(r == Io::want_write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                           [this](const asio::error_code& ec) {
+                             write_in_flight_ = false;
+                             if (ec) return;
+                             flush();
+                           });
+        return;
+      }
+      b_.on_closed(*this, "TLS write failed: " + tls_->error());
+      return;
+    }
+    return;
+  }
   if (write_in_flight_ || out_.empty() || !connected) return;
   writing_.swap(out_);
   out_.clear();
@@ -671,6 +759,7 @@ int Bench::run() {
   static const char* kNames[] = {"lanchat", "asio", "irc"};
   json out = {
       {"proto", kNames[static_cast<int>(opt.proto)]},
+      {"tls", opt.tls},
       {"clients", opt.clients},
       {"senders", opt.senders},
       {"messages", opt.messages},
@@ -760,6 +849,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.connect_parallel = std::stoi(value());
     else if (a == "--quickack")
       o.quickack = true;
+    else if (a == "--tls")
+      o.tls = true;
     else if (a == "--oper")
       o.oper = value();
     else if (a == "--settle")
@@ -793,13 +884,18 @@ int main(int argc, char** argv) {
                    "  [--clients N] [--senders S] [--messages M] [--payload BYTES]\n"
                    "  [--rate PER_SENDER_PER_S (0: max)] [--window W] [--timeout S]\n"
                    "  [--server-pid PID] [--connect-parallel K (0: all at once)] [--quickack]\n"
-                   "  [--oper NAME] [--settle S]\n";
+                   "  [--oper NAME] [--settle S] [--tls (lanchat only)]\n";
       return 0;
     }
   } catch (const std::exception& e) {
     std::cerr << "lanchat_loadgen: " << e.what() << "\n";
     return 2;
   }
+  if (o.tls && o.proto != Proto::lanchat) {
+    std::cerr << "lanchat_loadgen: --tls goes with --proto lanchat\n";
+    return 2;
+  }
   Bench bench(o);
+  if (o.tls) bench.tls_context = lanchat::net::TlsContext::client();
   return bench.run();
 }

@@ -7,12 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "net/net_thread.hpp"
@@ -34,6 +35,11 @@ struct World {
     cfg.close_grace = std::chrono::milliseconds(50);
     cfg.max_line_bytes = 1024;  // small inputs reach the too_long path
     cfg.max_msg_rate = 0;
+    // TLS on, as by default: inputs starting with 0x16 go down the handshake path. One
+    // identity for every run, made the first time.
+    cfg.tls = net::TlsMode::on;
+    cfg.tls_handshake_timeout = std::chrono::milliseconds(1000);
+    net::prepare_tls(cfg, std::filesystem::temp_directory_path() / "lanchat-fuzz-session");
     server = net::Server::create(io, cfg, events);
     if (server->start()) std::abort();
     port = server->local_endpoint().port();
@@ -62,8 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) break;
     const int err = errno;
     if (fd >= 0) ::close(fd);
-    const bool transient = err == EADDRNOTAVAIL || err == EAGAIN || err == EINTR ||
-                           err == EMFILE || err == ENFILE || err == ETIMEDOUT;
+    const bool transient = err == EADDRNOTAVAIL || err == EAGAIN || err == EINTR || err == EMFILE ||
+                           err == ENFILE || err == ETIMEDOUT;
     if (!transient || attempt == 50) {
       std::fprintf(stderr, "fuzz_session: cannot connect: %s (server connections: %zu)\n",
                    std::strerror(err), w.server->connection_count());

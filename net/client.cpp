@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <asio/connect.hpp>
+#include <asio/ssl.hpp>
 #include <asio/write.hpp>
+
+#include "net/tls.hpp"
 
 namespace lanchat::net {
 
@@ -34,7 +37,15 @@ Client::Client(asio::io_context& io, ClientConfig config, EventQueue& events)
       retry_timer_(io),
       quit_timer_(io),
       framer_(proto::kMaxServerLineBytes),
-      read_buf_(16 * 1024) {}
+      read_buf_(16 * 1024) {
+  pinned_ = config_.fingerprint;
+}
+
+Client::~Client() = default;
+
+asio::ip::tcp::socket& Client::socket() {
+  return tls_ ? tls_->next_layer() : socket_;
+}
 
 void Client::start() {
   if (state_ != State::idle) return;
@@ -80,6 +91,99 @@ void Client::on_connected(const asio::error_code& ec, std::uint64_t gen) {
     const tcp::endpoint local = socket_.local_endpoint(ignored);
     if (!ignored) config_.on_connected(local);
   }
+  if (config_.tls && !plain_only_) {
+    start_tls(gen);
+    return;
+  }
+  if (config_.tls && !config_.password.empty()) {
+    // We wanted encryption and the host offers none: the password would cross the network
+    // for anyone to read. Not sent; the person decides (--plaintext says "I know").
+    close_socket();
+    state_ = State::closed;
+    ++gen_;
+    const std::string where = config_.host + ":" + std::to_string(config_.port);
+    const std::string text = where +
+                             " does not offer encryption, so the password was not sent (anyone "
+                             "on the network could read it). Ask the host to turn encryption "
+                             "on, or join with --plaintext to send it in clear text anyway";
+    fail_unsent("not sent: " + text);
+    events_.emit(ClientDisconnected{text, false, std::chrono::milliseconds(0)});
+    return;
+  }
+  send_hello(gen);
+}
+
+void Client::start_tls(std::uint64_t gen) {
+  state_ = State::handshaking;
+  tls_ = std::make_shared<TlsStream>(std::move(socket_), config_.tls->asio());
+  connect_timer_.expires_after(config_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
+    if (ec || gen != self->gen_ || self->state_ != State::handshaking) return;
+    self->on_handshake(asio::error::timed_out, gen);
+  });
+  tls_->async_handshake(asio::ssl::stream_base::client,
+                        [self = shared_from_this(), gen, keep = tls_](const asio::error_code& ec) {
+                          self->on_handshake(ec, gen);
+                        });
+}
+
+void Client::on_handshake(const asio::error_code& ec, std::uint64_t gen) {
+  if (gen != gen_ || state_ != State::handshaking) return;
+  connect_timer_.cancel();
+  if (ec) {
+    // The host answered with something that is not TLS (a lanchat without encryption
+    // answers with an error line; an older one may say nothing at all). Unless this host
+    // was seen encrypted before, that is a host without TLS: go again in plain.
+    const bool not_offered = tls_not_offered(ec) || ec == asio::error::timed_out ||
+                             ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    if (not_offered && !pinned_.empty()) {
+      identity_mismatch({});
+      return;
+    }
+    close_socket();
+    if (not_offered) {
+      plain_only_ = true;
+      socket_ = tcp::socket(io_);
+      connect();
+      return;
+    }
+    lost("the encrypted connection could not be set up: " + ec.message());
+    return;
+  }
+  const std::string fingerprint = peer_fingerprint(tls_->native_handle());
+  if (!pinned_.empty() && fingerprint != pinned_) {
+    identity_mismatch(fingerprint);
+    return;
+  }
+  const bool first = pinned_.empty();
+  pinned_ = fingerprint;
+  events_.emit(ClientSecured{fingerprint, session_description(tls_->native_handle()), first});
+  send_hello(gen);
+}
+
+void Client::identity_mismatch(const std::string& got) {
+  close_socket();
+  state_ = State::closed;
+  ++gen_;
+  const std::string where = config_.host + ":" + std::to_string(config_.port);
+  std::string text;
+  if (got.empty()) {
+    text = where +
+           " no longer offers encryption, but it was encrypted when you trusted it "
+           "(identity " +
+           grouped_fingerprint(pinned_) +
+           "). Someone may be standing in for the host. Nothing was sent.";
+  } else {
+    text = where + " is not the host you trusted: it shows identity " + grouped_fingerprint(got) +
+           ", but you trusted " + grouped_fingerprint(pinned_) +
+           ". Someone may be standing in for the host, or it was set up again. Nothing was "
+           "sent; trust the new identity only if the host confirms it.";
+  }
+  fail_unsent("not sent: the host's identity does not match");
+  events_.emit(ClientIdentityMismatch{config_.host, config_.port, pinned_, got, text});
+}
+
+void Client::send_hello(std::uint64_t gen) {
   state_ = State::hello_sent;
   proto::Hello hello{config_.nick, proto::kVersion, std::nullopt, std::nullopt};
   if (!config_.password.empty()) hello.password = config_.password;
@@ -95,14 +199,16 @@ void Client::on_connected(const asio::error_code& ec, std::uint64_t gen) {
 }
 
 void Client::read_more(std::uint64_t gen) {
-  socket_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this(), gen](
-                                                       const asio::error_code& ec, std::size_t n) {
+  auto on_read = [self = shared_from_this(), gen, keep = tls_](const asio::error_code& ec,
+                                                               std::size_t n) {
     if (gen != self->gen_ || self->state_ == State::closed || self->state_ == State::connecting ||
-        self->state_ == State::idle || self->state_ == State::waiting_nick) {
+        self->state_ == State::handshaking || self->state_ == State::idle ||
+        self->state_ == State::waiting_nick) {
       return;
     }
     if (ec) {
-      self->lost(ec == asio::error::eof ? "the server closed the connection" : ec.message());
+      const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      self->lost(closed ? "the server closed the connection" : ec.message());
       return;
     }
     self->framer_.feed(
@@ -112,7 +218,12 @@ void Client::read_more(std::uint64_t gen) {
     if (gen == self->gen_ && self->state_ != State::closed && self->state_ != State::waiting_nick) {
       self->read_more(gen);
     }
-  });
+  };
+  if (tls_) {
+    tls_->async_read_some(asio::buffer(read_buf_), std::move(on_read));
+  } else {
+    socket_.async_read_some(asio::buffer(read_buf_), std::move(on_read));
+  }
 }
 
 bool Client::on_line(std::string_view line) {
@@ -447,17 +558,22 @@ void Client::write_next(std::uint64_t gen) {
     return;
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()),
-                    [self = shared_from_this(), gen](const asio::error_code& ec, std::size_t) {
-                      if (gen != self->gen_) return;
-                      self->writing_ = false;
-                      if (ec) {
-                        if (self->state_ != State::closed) self->lost(ec.message());
-                        return;
-                      }
-                      self->out_.pop_front();
-                      self->write_next(gen);
-                    });
+  auto on_written = [self = shared_from_this(), gen, keep = tls_](const asio::error_code& ec,
+                                                                  std::size_t) {
+    if (gen != self->gen_) return;
+    self->writing_ = false;
+    if (ec) {
+      if (self->state_ != State::closed) self->lost(ec.message());
+      return;
+    }
+    self->out_.pop_front();
+    self->write_next(gen);
+  };
+  if (tls_) {
+    asio::async_write(*tls_, asio::buffer(out_.front()), std::move(on_written));
+  } else {
+    asio::async_write(socket_, asio::buffer(out_.front()), std::move(on_written));
+  }
 }
 
 void Client::schedule_ping(std::uint64_t gen) {
@@ -482,8 +598,11 @@ void Client::schedule_ping(std::uint64_t gen) {
 
 void Client::close_socket() {
   asio::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  // No TLS close_notify: it would need a write after the peer may be gone, and the server
+  // treats a plain close as the end of the connection either way.
+  socket().shutdown(tcp::socket::shutdown_both, ignored);
+  socket().close(ignored);
+  tls_.reset();  // pending operations keep their stream until they finish
   ping_timer_.cancel();
   connect_timer_.cancel();
 }
@@ -512,7 +631,7 @@ void Client::lost(const std::string& why) {
   ping_outstanding_ = 0;
   fail_queries("the connection was lost");
   const std::string where = config_.host + ":" + std::to_string(config_.port);
-  std::string text = state_ == State::connecting && !ever_joined_
+  std::string text = (state_ == State::connecting || state_ == State::handshaking) && !ever_joined_
                          ? "cannot connect to " + where + ": " + why
                          : "connection to " + where + " lost: " + why;
   if (config_.reconnect && ever_joined_ && !quit_requested_) {

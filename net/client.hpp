@@ -21,7 +21,14 @@
 #include "net/event_queue.hpp"
 #include "net/line_framer.hpp"
 
+namespace asio::ssl {
+template <typename Stream>
+class stream;
+}
+
 namespace lanchat::net {
+
+class TlsContext;
 
 struct ClientConfig {
   std::string host = "127.0.0.1";
@@ -33,6 +40,12 @@ struct ClientConfig {
   std::chrono::milliseconds ping_timeout{15000};  // no pong for this long: connection lost
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds max_backoff{10000};
+  // Encryption. Set: TLS whenever the host offers it, and always once this host was seen
+  // with it (reconnects never go back to plain). Null: plain JSON lines, on purpose.
+  std::shared_ptr<TlsContext> tls;
+  // The host identity's fingerprint (hex) pinned for this host:port; empty: none yet, the
+  // first one seen is pinned (ClientSecured::first_contact). Any other is refused.
+  std::string fingerprint;
   // Called on the net thread with the local endpoint of each new connection, before hello
   // is sent (the host's window tells its own server which connection is its own).
   std::function<void(const asio::ip::tcp::endpoint&)> on_connected;
@@ -45,6 +58,9 @@ class Client : public std::enable_shared_from_this<Client> {
 
   static std::shared_ptr<Client> create(asio::io_context& io, ClientConfig config,
                                         EventQueue& events);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   void start();
   // Sends a message. local_id names it in the events about it (ClientChat::local_id,
@@ -73,7 +89,8 @@ class Client : public std::enable_shared_from_this<Client> {
   const ClientConfig& config() const { return config_; }
 
  private:
-  enum class State { idle, connecting, hello_sent, joined, waiting_nick, closed };
+  enum class State { idle, connecting, handshaking, hello_sent, joined, waiting_nick, closed };
+  using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
   struct Outgoing {
     std::uint64_t local_id = 0;
     std::string text;
@@ -84,6 +101,11 @@ class Client : public std::enable_shared_from_this<Client> {
   Client(asio::io_context& io, ClientConfig config, EventQueue& events);
   void connect();
   void on_connected(const asio::error_code& ec, std::uint64_t gen);
+  void start_tls(std::uint64_t gen);
+  void on_handshake(const asio::error_code& ec, std::uint64_t gen);
+  void send_hello(std::uint64_t gen);
+  void identity_mismatch(const std::string& got);
+  asio::ip::tcp::socket& socket();
   void read_more(std::uint64_t gen);
   bool on_line(std::string_view line);
   void handle(proto::ServerMessage& msg);
@@ -111,7 +133,12 @@ class Client : public std::enable_shared_from_this<Client> {
   ClientConfig config_;
   EventSink events_;
   asio::ip::tcp::resolver resolver_;
-  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::socket socket_;  // until TLS takes it over
+  // This connection's TLS stream, which owns the socket; handlers hold it too, so it lives
+  // until the last of its operations has finished.
+  std::shared_ptr<TlsStream> tls_;
+  std::string pinned_;       // the fingerprint this host must show
+  bool plain_only_ = false;  // the host offers no TLS (and was never seen with it)
   asio::steady_timer connect_timer_;
   asio::steady_timer ping_timer_;
   asio::steady_timer retry_timer_;

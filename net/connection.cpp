@@ -1,7 +1,11 @@
 #include "net/connection.hpp"
 
+#include <sys/socket.h>
+
 #include <asio/post.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <span>
 
 #include "net/server.hpp"
@@ -20,6 +24,10 @@ constexpr auto kRefusalWindow = std::chrono::seconds(10);
 // Bytes of input allowed per line of the line rate: a 4,000-character message in any
 // script fits four times over.
 constexpr double kBytesPerLine = 16384;
+// The first byte of a TLS record that carries a handshake message (a ClientHello).
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
+// Records decrypted per turn before the other connections get theirs.
+constexpr int kTlsReadsPerTurn = 16;
 
 bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
@@ -74,9 +82,13 @@ void Connection::start() {
 // ---- input ------------------------------------------------------------------------------
 
 void Connection::wait_readable() {
-  socket_.async_wait(
-      tcp::socket::wait_read,
-      [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
+  if (read_waiting_) return;  // one wait at a time, whoever asks (handshake, sniff, read)
+  read_waiting_ = true;
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const asio::error_code& ec) {
+                       self->read_waiting_ = false;
+                       self->on_readable(ec);
+                     });
 }
 
 void Connection::on_readable(const asio::error_code& ec) {
@@ -84,6 +96,19 @@ void Connection::on_readable(const asio::error_code& ec) {
   if (ec) {
     close(reason_for(ec));
     return;
+  }
+  switch (transport_) {
+    case Transport::sniffing:
+      if (!sniff() && !closed_) wait_readable();  // woken without a byte to read
+      return;
+    case Transport::handshake:
+      continue_handshake();
+      return;
+    case Transport::tls:
+      read_tls();
+      return;
+    case Transport::plain:
+      break;
   }
   asio::error_code rec;
   const std::size_t n =
@@ -96,23 +121,157 @@ void Connection::on_readable(const asio::error_code& ec) {
     close(reason_for(rec));
     return;
   }
-  if (!closing_) {
-    // Whatever goes wrong while handling this connection's input stays with it: it is
-    // closed, the room is left consistent, and every other connection goes on.
-    try {
-      framer_.feed(
-          std::string_view(server_->scratch(), n),
-          [this](std::string_view line) { return on_line(line) && !closed_ && !closing_; },
-          [this] { return on_too_long() && !closed_ && !closing_; });
-    } catch (const std::exception& e) {
-      server_->contain(*this, "reading", e.what());
-      return;
-    } catch (...) {
-      server_->contain(*this, "reading", "unknown exception");
+  if (!consume(std::string_view(server_->scratch(), n))) return;
+  if (!closed_) wait_readable();
+}
+
+bool Connection::consume(std::string_view bytes) {
+  if (closing_) return true;  // closing: input is read only to be discarded
+  // Whatever goes wrong while handling this connection's input stays with it: it is
+  // closed, the room is left consistent, and every other connection goes on.
+  try {
+    framer_.feed(
+        bytes, [this](std::string_view line) { return on_line(line) && !closed_ && !closing_; },
+        [this] { return on_too_long() && !closed_ && !closing_; });
+  } catch (const std::exception& e) {
+    server_->contain(*this, "reading", e.what());
+    return false;
+  } catch (...) {
+    server_->contain(*this, "reading", "unknown exception");
+    return false;
+  }
+  return true;
+}
+
+// ---- transport: plain or TLS --------------------------------------------------------------
+
+bool Connection::sniff() {
+  unsigned char first = 0;
+  const ssize_t n = ::recv(socket_.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+    close(errno == ETIMEDOUT ? proto::reason::timeout : proto::reason::disconnect);
+    return false;
+  }
+  if (n == 0) {
+    close(proto::reason::disconnect);
+    return false;
+  }
+  const ServerConfig& c = server_->config_;
+  if (first == kTlsHandshakeRecord) {
+    if (c.tls != TlsMode::off && c.tls_context) {
+      start_handshake();
+      return true;
+    }
+    // Answered in plain text, which a TLS client reads as "this server does not speak
+    // TLS" at once instead of waiting out its handshake deadline.
+    transport_ = Transport::plain;
+    reply_error(proto::err::tls_unavailable,
+                "this room does not offer TLS (encryption); connect without it");
+    begin_close();
+    wait_readable();
+    return true;
+  }
+  transport_ = Transport::plain;
+  if (c.tls == TlsMode::required && !closing_) {
+    reply_error(proto::err::tls_required,
+                "this room takes only encrypted connections: connect with TLS (lanchat does "
+                "by itself; with a terminal: openssl s_client -quiet -connect HOST:PORT)");
+    begin_close();
+  }
+  wait_readable();  // the bytes are there: read them on the next turn
+  return true;
+}
+
+void Connection::start_handshake() {
+  const ServerConfig& c = server_->config_;
+  transport_ = Transport::handshake;
+  tls_ = std::make_unique<TlsChannel>(*c.tls_context, socket_.native_handle(),
+                                      TlsChannel::Role::server);
+  handshake_deadline_ =
+      std::make_unique<asio::steady_timer>(socket_.get_executor(), c.tls_handshake_timeout);
+  handshake_deadline_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    if (ec || self->closed_ || self->transport_ != Transport::handshake) return;
+    self->server_->handshake_failed(
+        *self, "did not finish within " +
+                   std::to_string(self->server_->config_.tls_handshake_timeout.count() / 1000) +
+                   " s");
+    self->close(proto::reason::timeout);
+  });
+  continue_handshake();
+}
+
+bool Connection::tls_blocked(TlsChannel::Io io, void (Connection::*retry)()) {
+  switch (io) {
+    case TlsChannel::Io::want_read:
+      wait_readable();
+      return true;
+    case TlsChannel::Io::want_write:
+      when_writable(retry);
+      return true;
+    case TlsChannel::Io::closed:
+      close(proto::reason::disconnect);
+      return true;
+    case TlsChannel::Io::done:
+    case TlsChannel::Io::failed:
+      break;
+  }
+  return false;
+}
+
+void Connection::continue_handshake() {
+  if (closed_) return;
+  const TlsChannel::Io io = tls_->handshake();
+  if (tls_blocked(io, &Connection::continue_handshake)) return;
+  if (io == TlsChannel::Io::failed) {
+    server_->handshake_failed(*this, tls_->error());
+    close(proto::reason::disconnect);
+    return;
+  }
+  transport_ = Transport::tls;
+  handshake_deadline_->cancel();
+  server_->secured(*this, tls_->description());
+  if (!out_.empty()) start_write();  // what waited for the handshake (an error, say)
+  if (!closed_) read_tls();
+}
+
+void Connection::read_tls() {
+  for (int i = 0; i < kTlsReadsPerTurn; ++i) {
+    if (closed_) return;
+    std::size_t n = 0;
+    const TlsChannel::Io io = tls_->read(server_->scratch(), server_->scratch_size(), n);
+    if (tls_blocked(io, &Connection::read_tls)) return;
+    if (io == TlsChannel::Io::failed) {
+      server_->log(LogLevel::info, who() + " from " + address_ + ": " + tls_->error());
+      close(proto::reason::disconnect);
       return;
     }
+    if (!consume(std::string_view(server_->scratch(), n))) return;
   }
-  if (!closed_) wait_readable();
+  // A fair share is done; the rest after the others had theirs. (OpenSSL may hold input
+  // it already read, which the socket will not signal again.)
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->closed_) self->read_tls();
+  });
+}
+
+void Connection::when_writable(void (Connection::*next)()) {
+  when_ready(tcp::socket::wait_write, next);
+}
+
+void Connection::when_readable(void (Connection::*next)()) {
+  when_ready(tcp::socket::wait_read, next);
+}
+
+void Connection::when_ready(tcp::socket::wait_type what, void (Connection::*next)()) {
+  socket_.async_wait(what, [self = shared_from_this(), next](const asio::error_code& ec) {
+    if (self->closed_) return;
+    if (ec) {
+      self->close(reason_for(ec));
+      return;
+    }
+    ((*self).*next)();
+  });
 }
 
 bool Connection::charge_line(std::size_t bytes) {
@@ -401,7 +560,22 @@ void Connection::start_write() {
     if (closing_) half_close();
     return;
   }
+  if (transport_ == Transport::sniffing) {
+    // Something to say before the client said anything (a refusal, a shutdown): after
+    // its TLS handshake if one is waiting, else in plain text.
+    if (!sniff()) {
+      if (closed_) return;
+      transport_ = Transport::plain;
+    }
+    if (transport_ != Transport::plain || closed_ || writing_) return;
+  }
+  if (transport_ == Transport::handshake) return;  // goes out once the handshake is done
   if (server_->config_.fault_hook) server_->config_.fault_hook("write", id_, *out_.front());
+  if (transport_ == Transport::tls) {
+    writing_ = true;
+    write_tls();
+    return;
+  }
   gather_.clear();
   std::size_t bytes = 0;
   std::size_t skip = front_offset_;
@@ -426,6 +600,12 @@ void Connection::on_written(const asio::error_code& ec, std::size_t n) {
     close(reason_for(ec));
     return;
   }
+  advance(n);
+  if (defer_to_presence_batch()) return;
+  start_write();
+}
+
+void Connection::advance(std::size_t n) {
   server_->remove_queued(n);
   out_bytes_ -= n;
   while (n > 0) {
@@ -439,16 +619,71 @@ void Connection::on_written(const asio::error_code& ec, std::size_t n) {
       n = 0;
     }
   }
+}
+
+bool Connection::defer_to_presence_batch() {
   // Only join/leave notices came in meanwhile: they wait for the presence batch too,
   // otherwise every member would get one write per join during a storm of joins.
-  if (!out_.empty() && !urgent_queued_ && !closing_) {
-    if (!dirty_ && !presence_dirty_) {
-      presence_dirty_ = true;
-      server_->mark_dirty(shared_from_this(), /*urgent=*/false);
-    }
-    return;
+  if (out_.empty() || urgent_queued_ || closing_) return false;
+  if (!dirty_ && !presence_dirty_) {
+    presence_dirty_ = true;
+    server_->mark_dirty(shared_from_this(), /*urgent=*/false);
   }
-  start_write();
+  return true;
+}
+
+// OpenSSL takes one buffer per write: the queue is copied into the server's staging buffer
+// one record's worth at a time and encrypted from there. A write the socket could not take
+// whole waits, and is retried with the same bytes first (the queue only grows at its back
+// meanwhile, so rebuilding the staging buffer gives them again).
+void Connection::write_tls() {
+  while (true) {
+    if (closed_) return;
+    if (out_.empty()) {
+      writing_ = false;
+      if (closing_) half_close();
+      return;
+    }
+    char* staging = server_->tls_staging();
+    const std::size_t cap = server_->tls_staging_size();
+    std::size_t len = 0;
+    std::size_t skip = front_offset_;
+    std::size_t whole = 0;  // lines taken completely
+    for (const auto& l : out_) {
+      const std::size_t take = std::min(l->size() - skip, cap - len);
+      std::memcpy(staging + len, l->data() + skip, take);
+      len += take;
+      if (take == l->size() - skip) ++whole;
+      skip = 0;
+      if (len == cap) break;
+    }
+    if (whole == out_.size()) urgent_queued_ = false;
+    std::size_t n = 0;
+    switch (tls_->write(staging, len, n)) {
+      case TlsChannel::Io::done:
+        advance(n);
+        if (defer_to_presence_batch()) {
+          writing_ = false;
+          return;
+        }
+        continue;
+      case TlsChannel::Io::want_write:
+        when_writable(&Connection::write_tls);
+        return;
+      case TlsChannel::Io::want_read:
+        when_readable(&Connection::write_tls);
+        return;
+      case TlsChannel::Io::closed:
+        writing_ = false;
+        close(proto::reason::disconnect);
+        return;
+      case TlsChannel::Io::failed:
+        writing_ = false;
+        server_->log(LogLevel::info, who() + " from " + address_ + ": " + tls_->error());
+        close(proto::reason::disconnect);
+        return;
+    }
+  }
 }
 
 void Connection::release_queue() {
@@ -472,6 +707,7 @@ void Connection::begin_close() {
 void Connection::half_close() {
   if (closed_ || half_closed_) return;
   half_closed_ = true;
+  if (transport_ == Transport::tls) tls_->close_notify();
   asio::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   linger_ =
@@ -493,6 +729,7 @@ void Connection::detach() {
   asio::error_code ignored;
   socket_.close(ignored);
   if (linger_) linger_->cancel();
+  if (handshake_deadline_) handshake_deadline_->cancel();
   release_queue();
 }
 

@@ -5,6 +5,11 @@
 // Reads on readiness into the server's shared scratch buffer (an idle connection holds no
 // read buffer); writes from a queue of shared encoded lines with one write in flight that
 // gathers everything queued. Lives on the net thread.
+//
+// The first byte a client sends decides the transport: 0x16 (a TLS handshake record)
+// starts TLS, anything else is plain JSON lines (refused with tls_required when the room
+// requires TLS). Under TLS, OpenSSL reads and writes the socket itself (TlsChannel) and the
+// queue is written one record (16 KiB) at a time.
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
@@ -19,6 +24,7 @@
 #include "net/budget.hpp"
 #include "net/line_framer.hpp"
 #include "net/room.hpp"
+#include "net/tls.hpp"
 
 namespace lanchat::net {
 
@@ -62,6 +68,8 @@ class Connection final : public Participant, public std::enable_shared_from_this
   Member* member() const { return member_; }
   bool joined() const { return member_ != nullptr; }
   bool closed() const { return closed_; }
+  bool encrypted() const { return transport_ == Transport::tls; }
+  std::string tls_description() const { return tls_ ? tls_->description() : std::string(); }
   bool has_unreported_errors() const { return !error_tally_.empty(); }
   // "#12" or "#12 (alice)" for the log.
   std::string who() const;
@@ -73,9 +81,33 @@ class Connection final : public Participant, public std::enable_shared_from_this
   std::int64_t connected_at = 0;
 
  private:
+  enum class Transport : std::uint8_t { sniffing, plain, handshake, tls };
+
   void wait_readable();
   void on_readable(const asio::error_code& ec);
+  // Reads the first byte without taking it and picks the transport; false if nothing
+  // has arrived yet.
+  bool sniff();
+  void start_handshake();
+  void continue_handshake();
+  void read_tls();
+  // The outcomes every TLS call shares: wait for the socket (then `retry`), or the peer
+  // closed. True when it was one of those and is dealt with.
+  bool tls_blocked(TlsChannel::Io io, void (Connection::*retry)());
+  void write_tls();
+  // Waits until the socket can be written (or read), then runs next, unless closed.
+  void when_writable(void (Connection::*next)());
+  void when_readable(void (Connection::*next)());
+  void when_ready(asio::ip::tcp::socket::wait_type what, void (Connection::*next)());
+  // Input bytes, in whatever transport: false if handling them failed and the connection
+  // was closed.
+  bool consume(std::string_view bytes);
   void on_written(const asio::error_code& ec, std::size_t n);
+  // n bytes of the queue went out.
+  void advance(std::size_t n);
+  // A write finished: true if the queue holds only join/leave notices that came in
+  // meanwhile, which wait for the presence batch (see on_written).
+  bool defer_to_presence_batch();
   void half_close();
   // Returns false to stop reading this batch of input.
   bool on_line(std::string_view line);
@@ -99,6 +131,9 @@ class Connection final : public Participant, public std::enable_shared_from_this
 
   Server* server_;
   asio::ip::tcp::socket socket_;
+  Transport transport_ = Transport::sniffing;
+  std::unique_ptr<TlsChannel> tls_;
+  std::unique_ptr<asio::steady_timer> handshake_deadline_;
   LineFramer framer_;
   std::uint64_t id_;
   std::string address_;  // ip:port
@@ -124,6 +159,7 @@ class Connection final : public Participant, public std::enable_shared_from_this
   std::size_t front_offset_ = 0;  // bytes of out_.front() already written
   std::unique_ptr<asio::steady_timer> linger_;
   bool writing_ = false;
+  bool read_waiting_ = false;    // an async_wait for input is outstanding
   bool dirty_ = false;           // waits in the server's next flush
   bool presence_dirty_ = false;  // waits in the next presence batch
   bool urgent_queued_ = false;   // out_ holds more than join/leave notices

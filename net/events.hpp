@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/protocol.hpp"
+#include "net/tls_mode.hpp"
 
 namespace lanchat::net {
 
@@ -30,6 +31,8 @@ struct ServerListening {
   std::string address;
   std::uint16_t port = 0;
   std::string room;
+  TlsMode tls = TlsMode::off;  // what the port offers
+  std::string fingerprint{};   // the host identity's (hex); empty without TLS
 };
 struct ServerFailed {
   std::string error;   // could not bind/listen, or open the room's store
@@ -48,6 +51,11 @@ struct PeerJoined {
   std::string nick;
   std::int64_t ts = 0;
   bool host = false;  // the host's own client, which moderation never targets
+};
+// A connection finished its TLS handshake ("TLSv1.3 TLS_AES_256_GCM_SHA384").
+struct PeerSecured {
+  std::uint64_t conn = 0;
+  std::string description;
 };
 struct PeerNick {
   std::uint64_t conn = 0;
@@ -91,6 +99,7 @@ struct ServerSnapshot {
     std::int64_t since = 0;
     bool host = false;
     bool muted = false;
+    std::string tls{};  // its PeerSecured description; empty: plain JSON
   };
   std::vector<Peer> peers;
 };
@@ -171,6 +180,24 @@ struct ClientShutdown {
 struct ClientKicked {
   std::string message;
 };
+// The connection is encrypted: TLS with the host whose certificate has this fingerprint.
+// first_contact: nothing was pinned for this host before (the owner records it, as SSH
+// records a new host key); otherwise it matched the pinned one.
+struct ClientSecured {
+  std::string fingerprint;  // 64 hex digits
+  std::string description;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  bool first_contact = false;
+};
+// The host is not the one this client pinned: it showed another certificate, or (got
+// empty) no longer offers encryption at all. Nothing was sent; the client has ended and
+// never reconnects on its own. Trusting the new identity is the person's decision.
+struct ClientIdentityMismatch {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string expected;  // the pinned fingerprint
+  std::string got;       // what the host showed; empty: it offered no TLS
+  std::string message;   // a full explanation, both fingerprints grouped
+};
 // Connection failed or was lost. retry_in > 0: a reconnect is scheduled.
 struct ClientDisconnected {
   std::string error;
@@ -194,11 +221,12 @@ struct EventsDropped {
 
 using EventData =
     std::variant<ServerLog, ServerListening, ServerFailed, ServerStopped, PeerConnected, PeerJoined,
-                 PeerClosed, PeerNick, PeerMuted, ServerBans, ServerSnapshot, ServerStore,
-                 ClientConnecting, ClientWelcome, ClientChat, ClientJoin, ClientNick, ClientNotice,
-                 ClientLeave, ClientServerError, ClientSayFailed, ClientHistory, ClientFound,
-                 ClientRejected, ClientRtt, ClientShutdown, ClientKicked, ClientDisconnected,
-                 ClientClosed, ClientSnapshot, EventsDropped>;
+                 PeerClosed, PeerSecured, PeerNick, PeerMuted, ServerBans, ServerSnapshot,
+                 ServerStore, ClientConnecting, ClientWelcome, ClientChat, ClientJoin, ClientNick,
+                 ClientNotice, ClientLeave, ClientServerError, ClientSayFailed, ClientHistory,
+                 ClientFound, ClientRejected, ClientRtt, ClientShutdown, ClientKicked,
+                 ClientDisconnected, ClientClosed, ClientSnapshot, ClientSecured,
+                 ClientIdentityMismatch, EventsDropped>;
 
 struct Event {
   Event() = default;

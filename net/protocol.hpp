@@ -56,6 +56,8 @@ inline constexpr std::string_view hello_timeout = "hello_timeout";
 inline constexpr std::string_view no_such_nick = "no_such_nick";
 inline constexpr std::string_view muted = "muted";
 inline constexpr std::string_view banned = "banned";
+inline constexpr std::string_view tls_required = "tls_required";
+inline constexpr std::string_view tls_unavailable = "tls_unavailable";
 }  // namespace err
 
 // Leave reasons, as sent on the wire.

@@ -66,7 +66,8 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
       stop_timer_(io),
       presence_timer_(io),
       housekeeping_timer_(io),
-      scratch_(64 * 1024) {}
+      scratch_(64 * 1024),
+      tls_staging_(16 * 1024) {}
 
 Server::~Server() {
   for (auto& [id, c] : connections_) c->detach();
@@ -77,6 +78,24 @@ std::string count_text(std::uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 }  // namespace
+
+void Server::attach_tls(const ServerConfig& from) {
+  config_.tls = from.tls;
+  config_.tls_context = from.tls_context;
+  config_.fingerprint = from.fingerprint;
+  config_.identity_note = from.identity_note;
+}
+
+void prepare_tls(ServerConfig& config, const std::filesystem::path& data_dir) {
+  if (config.tls == TlsMode::off) return;
+  const Identity identity = load_or_create_identity(data_dir);
+  config.tls_context = TlsContext::server(identity);
+  config.fingerprint = identity.fingerprint;
+  config.identity_note = identity.created
+                             ? "made this host's identity in " + identity.dir.string() +
+                                   " (keep it: clients that joined before will not trust another)"
+                             : std::string();
+}
 
 void Server::attach_store(std::shared_ptr<Store> store, StoreContents contents) {
   store_ = std::move(store);
@@ -140,6 +159,9 @@ std::optional<std::string> Server::start() {
     log(LogLevel::error, msg);
     return std::optional<std::string>(std::move(msg));
   };
+  if (config_.tls != TlsMode::off && !config_.tls_context) {
+    return fail("encryption is on but the host identity was not loaded (prepare_tls)");
+  }
   auto ep = resolve_bind_endpoint(io_, config_.bind_address, config_.port);
   if (auto* e = std::get_if<std::string>(&ep)) return fail(*e);
   const tcp::endpoint endpoint = std::get<tcp::endpoint>(ep);
@@ -162,9 +184,26 @@ std::optional<std::string> Server::start() {
   }
   local_ = acceptor_.local_endpoint(ec);
   started_ = true;
-  events_.emit(ServerListening{local_.address().to_string(), local_.port(), config_.room});
+  const bool tls = config_.tls != TlsMode::off;
+  events_.emit(ServerListening{local_.address().to_string(), local_.port(), config_.room,
+                               tls ? config_.tls : TlsMode::off,
+                               tls ? config_.fingerprint : std::string()});
   log(LogLevel::info, "listening on " + to_string(local_) + " (room \"" + config_.room + "\"" +
                           (config_.password.empty() ? "" : ", password required") + ")");
+  // The identity right after where to find it, so whoever reads the log can tell people
+  // what to compare when their lanchat asks.
+  if (!tls) {
+    log(config_.password.empty() ? LogLevel::info : LogLevel::warn,
+        config_.password.empty()
+            ? "encryption off: everything crosses the network in clear text"
+            : "encryption off: everything, the password too, crosses the network in clear text");
+  } else {
+    log(LogLevel::info,
+        std::string(config_.tls == TlsMode::required ? "encryption required (TLS only)"
+                                                     : "encryption on (TLS; plain JSON too)") +
+            "; host identity fingerprint SHA-256 " + grouped_fingerprint(config_.fingerprint));
+    if (!config_.identity_note.empty()) log(LogLevel::info, config_.identity_note);
+  }
   accept_next();
   housekeeping();
   return std::nullopt;
@@ -505,6 +544,13 @@ void Server::housekeeping() {
     }
   }
   if (bans_changed) emit_bans();
+  // Failed handshakes counted since they were last reported.
+  if (handshake_failures_counted_ > 0 &&
+      now - handshake_failures_since_ >= std::chrono::seconds(10)) {
+    log(LogLevel::warn, std::to_string(handshake_failures_counted_) +
+                            " more TLS handshakes failed in the last 10 s");
+    handshake_failures_counted_ = 0;
+  }
   // Errors counted since they were last reported.
   for (auto& [id, c] : connections_) c->report_errors(/*final=*/false);
   // Lockouts that ended, with what they refused.
@@ -526,6 +572,26 @@ void Server::housekeeping() {
   housekeeping_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
     if (!ec) self->housekeeping();
   });
+}
+
+// ---- encryption -------------------------------------------------------------------------
+
+void Server::secured(Connection& c, const std::string& description) {
+  events_.emit(PeerSecured{c.id(), description});
+}
+
+void Server::handshake_failed(Connection& c, const std::string& why) {
+  const auto now = Clock::now();
+  if (now - handshake_failures_since_ >= std::chrono::seconds(10)) {
+    handshake_failures_since_ = now;
+    handshake_failures_logged_ = 0;
+  }
+  if (handshake_failures_logged_ < 5) {
+    ++handshake_failures_logged_;
+    log(LogLevel::info, c.who() + " from " + c.address() + ": TLS handshake " + escaped(why, 200));
+  } else {
+    ++handshake_failures_counted_;
+  }
 }
 
 // ---- moderation -------------------------------------------------------------------------
@@ -604,7 +670,8 @@ void Server::emit_snapshot() {
   for (auto& [id, c] : connections_) {
     if (c->reported) continue;
     s.peers.push_back({id, c->address(), c->member() ? c->member()->nick : std::string(),
-                       c->connected_at, c->host, c->member() != nullptr && c->member()->muted});
+                       c->connected_at, c->host, c->member() != nullptr && c->member()->muted,
+                       c->encrypted() ? c->tls_description() : std::string()});
   }
   std::sort(s.peers.begin(), s.peers.end(),
             [](const auto& a, const auto& b) { return a.conn < b.conn; });

@@ -20,6 +20,7 @@
 #include "net/event_queue.hpp"
 #include "net/protocol.hpp"
 #include "net/room.hpp"
+#include "net/tls.hpp"
 
 namespace lanchat::net {
 
@@ -28,6 +29,15 @@ struct ServerConfig {
   std::uint16_t port = proto::kDefaultPort;
   std::string room = "lanchat";
   std::string password;  // empty: no password
+  // Encryption: what the port offers (TlsMode), and the context holding the host's
+  // identity, made off the net thread (needed unless off). fingerprint: the identity's,
+  // for the log and the panel.
+  TlsMode tls = TlsMode::off;
+  std::shared_ptr<TlsContext> tls_context;
+  std::string fingerprint;
+  std::string identity_note;  // logged after the fingerprint ("made a new identity in ...")
+  // A TLS handshake not finished this long after its first byte is closed.
+  std::chrono::milliseconds tls_handshake_timeout{10000};
   std::size_t history_size = proto::kHistorySize;
   std::size_t max_line_bytes = proto::kMaxLineBytes;
   // Unsent bytes a connection may have queued before it is dropped as too_slow. Large
@@ -105,6 +115,8 @@ class Server : public std::enable_shared_from_this<Server> {
   // The room's store, opened by the caller off the net thread (opening reads the disk).
   // Without one, start() keeps the room's history in an SQLite database in memory.
   void attach_store(std::shared_ptr<Store> store, StoreContents contents);
+  // Before start(): the TLS fields of `from` (see prepare_tls), made off the net thread.
+  void attach_tls(const ServerConfig& from);
   // Binds and listens. On failure returns a message for the user and emits ServerFailed.
   std::optional<std::string> start();
   // Reports a failure that happened before start() could run (the store would not open).
@@ -160,6 +172,11 @@ class Server : public std::enable_shared_from_this<Server> {
   void contain(Connection& c, const char* where, const char* what);
   char* scratch() { return scratch_.data(); }
   std::size_t scratch_size() const { return scratch_.size(); }
+  char* tls_staging() { return tls_staging_.data(); }
+  std::size_t tls_staging_size() const { return tls_staging_.size(); }
+  // A connection finished its TLS handshake / failed it (logged, a few at a time).
+  void secured(Connection& c, const std::string& description);
+  void handshake_failed(Connection& c, const std::string& why);
 
   void schedule_flush();
   void flush();
@@ -215,7 +232,12 @@ class Server : public std::enable_shared_from_this<Server> {
   std::size_t queued_bytes_ = 0;  // all connections' unsent bytes
   bool shed_pending_ = false;
 
-  std::vector<char> scratch_;  // one read buffer shared by every connection (one thread)
+  std::vector<char> scratch_;      // one read buffer shared by every connection (one thread)
+  std::vector<char> tls_staging_;  // one TLS record's plaintext, shared likewise
+  // Failed TLS handshakes: the first few in each 10 s are logged one by one, then counted.
+  int handshake_failures_logged_ = 0;
+  std::uint64_t handshake_failures_counted_ = 0;
+  std::chrono::steady_clock::time_point handshake_failures_since_{};
   std::uint64_t next_conn_id_ = 0;
   bool started_ = false;
   bool stopping_ = false;
@@ -223,5 +245,10 @@ class Server : public std::enable_shared_from_this<Server> {
   std::function<void()> on_stopped_;
   std::string stop_reason_;
 };
+
+// For config.tls on or required: loads the host identity from data_dir/identity (making
+// it the first time) and the TLS context from it into config. Disk and key generation:
+// call it before the net thread runs or from another thread. Throws TlsError.
+void prepare_tls(ServerConfig& config, const std::filesystem::path& data_dir);
 
 }  // namespace lanchat::net

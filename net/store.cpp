@@ -240,16 +240,6 @@ std::unique_ptr<Store::Db> open_db(const std::string& where, int flags) {
 
 }  // namespace
 
-fs::path default_data_dir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/') {
-    return fs::path(xdg) / "lanchat";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return fs::path(home) / ".local" / "share" / "lanchat";
-  }
-  return fs::temp_directory_path() / "lanchat";
-}
-
 StoreOptions store_options(const StoreSettings& settings, std::string_view room) {
   StoreOptions o;
   o.keep_days = settings.keep_days;

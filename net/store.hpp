@@ -21,6 +21,8 @@
 #include <variant>
 #include <vector>
 
+#include "net/paths.hpp"
+
 struct sqlite3;
 
 namespace lanchat::net {
@@ -91,8 +93,6 @@ StoreOptions store_options(const StoreSettings& settings, std::string_view room)
 // Where a room's store lives: DIR/rooms/<room>.sqlite3, with characters a file name
 // cannot hold written as %XX.
 std::filesystem::path room_store_path(const std::filesystem::path& data_dir, std::string_view room);
-// $XDG_DATA_HOME/lanchat (~/.local/share/lanchat).
-std::filesystem::path default_data_dir();
 
 class Store {
  public:

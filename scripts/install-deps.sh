@@ -11,11 +11,11 @@ pkgs=(
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri
   libasio-dev nlohmann-json3-dev libreaderwriterqueue-dev libconcurrentqueue-dev
   libcli11-dev libstb-dev fonts-dejavu-core libicu-dev libsqlite3-dev
-  libnotify-dev
+  libnotify-dev libssl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3 iproute2
-         clang libclang-rt-14-dev dbus dunst)
+         clang libclang-rt-14-dev dbus dunst openssl)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(ngircd libasio-doc python3 xvfb xauth xdotool)

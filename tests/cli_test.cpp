@@ -14,6 +14,7 @@
 #include <regex>
 #include <set>
 
+#include "net/fingerprint.hpp"
 #include "tests/support.hpp"
 
 using namespace lanchat::test;
@@ -363,8 +364,10 @@ TEST(Cli, WindowWithoutADisplaySuggestsHeadless) {
 // no forged log line, guessing closed after 5 tries, look-alike nicks refused, idle
 // connections closed at the hello deadline.
 TEST(Cli, HeadlessHostProbedAsAHostileClientWouldGivesNothingAway) {
+  // Plain JSON on purpose: the probe is about what the lines can do (issue 12 makes a room
+  // with a password TLS-only unless the host allows this).
   Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--password", "1234",
-             "--hello-timeout", "2"});
+             "--allow-plaintext-password", "--hello-timeout", "2"});
   const std::uint16_t port = start_host(host);
   ASSERT_GT(port, 0);
   RawClient idle(port);
@@ -522,7 +525,14 @@ TEST(Cli, AHistoryOnlyInMemoryIsNeverWrittenAnywhere) {
   ASSERT_TRUE(a.recv_type("msg"));
   host.signal(SIGTERM);
   ASSERT_EQ(host.wait(), 0);
-  EXPECT_FALSE(std::filesystem::exists(data));
+  // Only the host identity is kept (clients pin it, so it must outlive the run); no history.
+  EXPECT_FALSE(std::filesystem::exists(data / "rooms"));
+  EXPECT_TRUE(std::filesystem::exists(data / "identity" / "cert.pem"));
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::recursive_directory_iterator(data)) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3u) << "identity/, key.pem and cert.pem, nothing else";
 }
 
 TEST(Cli, AStoreThatCannotBeReadStopsTheStartWithTheFileAndTheFixAndIsLeftAlone) {
@@ -629,4 +639,112 @@ TEST(Cli, HeadlessJoinUnderstandsMeMsgAndNickAndShowsThemReadably) {
   EXPECT_TRUE(bob.line_with("* carol → robert ok"));
   bob.close_stdin();
   EXPECT_EQ(bob.wait(), 0);
+}
+
+// Issue 12 from the command line: the host names its identity; `lanchat join` trusts a host
+// on first use (as ssh does), then refuses another identity, or a host that stopped
+// offering encryption, with both fingerprints and the way out; --fingerprint and
+// --plaintext are the explicit choices.
+TEST(Cli, HeadlessJoinTrustsOnFirstUseAndRefusesAnotherIdentity) {
+  const auto fingerprint_in = [](Proc& host) {
+    const auto line = host.line_with("fingerprint SHA-256");
+    EXPECT_TRUE(line);
+    std::smatch m;
+    const std::string text = line.value_or("");
+    EXPECT_TRUE(std::regex_search(text, m, std::regex("SHA-256 ((?:[0-9A-F]{4} ?){16})")));
+    return m.empty() ? std::string() : std::regex_replace(m[1].str(), std::regex(" "), "");
+  };
+  const auto grouped = [](const std::string& hex) {
+    return lanchat::net::grouped_fingerprint(hex);
+  };
+  const auto join = [](std::uint16_t port, const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"join", "127.0.0.1:" + std::to_string(port), "--nick", "pat",
+                                  "--headless"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<Proc>(args);
+    p->write("hello\n");
+    p->close_stdin();
+    return p;
+  };
+  const auto dir_a = fresh_data_dir("identity-a"), dir_b = fresh_data_dir("identity-b");
+  std::uint16_t port = 0;
+  std::string first;
+  {
+    Proc host(
+        {"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--data-dir", dir_a.string()});
+    port = start_host(host);
+    first = fingerprint_in(host);
+    ASSERT_EQ(first.size(), 64u);
+    auto once = join(port, {});
+    ASSERT_EQ(once->wait(10s), 0);
+    const std::string said = once->stderr_text();
+    EXPECT_NE(said.find("is new here"), std::string::npos) << said;
+    EXPECT_NE(said.find(grouped(first)), std::string::npos) << said;
+    std::ifstream kh(test_home().dir / "config" / "lanchat" / "known_hosts");
+    const std::string file((std::istreambuf_iterator<char>(kh)), std::istreambuf_iterator<char>());
+    EXPECT_NE(file.find("127.0.0.1:" + std::to_string(port) + " SHA256:" + first),
+              std::string::npos)
+        << file;
+    auto twice = join(port, {});
+    ASSERT_EQ(twice->wait(10s), 0);
+    EXPECT_EQ(twice->stderr_text().find("is new here"), std::string::npos);
+    host.signal(SIGTERM);
+    ASSERT_EQ(host.wait(10s), 0);
+  }
+  {
+    // Someone else on the same address and port, with another identity.
+    Proc other({"host", "--headless", "--bind", "127.0.0.1", "--port", std::to_string(port),
+                "--data-dir", dir_b.string()});
+    ASSERT_EQ(start_host(other), port);
+    const std::string second = fingerprint_in(other);
+    ASSERT_NE(second, first);
+    auto refused = join(port, {});
+    EXPECT_EQ(refused->wait(10s), 6);
+    const std::string err = refused->stderr_text();
+    EXPECT_NE(err.find(grouped(first)), std::string::npos) << err;
+    EXPECT_NE(err.find(grouped(second)), std::string::npos) << err;
+    EXPECT_NE(err.find("--fingerprint " + second), std::string::npos) << err;
+    EXPECT_FALSE(other.line_with("joined as pat", 500ms)) << "nothing was sent to it";
+    auto chosen = join(port, {"--fingerprint", grouped(second)});
+    EXPECT_EQ(chosen->wait(10s), 0) << chosen->stderr_text();
+    other.signal(SIGTERM);
+    ASSERT_EQ(other.wait(10s), 0);
+  }
+  Proc plain({"host", "--headless", "--bind", "127.0.0.1", "--port", std::to_string(port), "--tls",
+              "off", "--no-store"});
+  ASSERT_EQ(start_host(plain), port);
+  auto downgraded = join(port, {});
+  EXPECT_EQ(downgraded->wait(10s), 6);
+  EXPECT_NE(downgraded->stderr_text().find("no longer offers encryption"), std::string::npos)
+      << downgraded->stderr_text();
+  auto on_purpose = join(port, {"--plaintext"});
+  EXPECT_EQ(on_purpose->wait(10s), 0) << on_purpose->stderr_text();
+}
+
+TEST(Cli, APasswordIsNeverSentWhereAnyoneCanReadIt) {
+  // --tls off with a password needs the host to say it means it.
+  Proc refused({"host", "--headless", "--port", "0", "--tls", "off", "--password", "pw"});
+  EXPECT_EQ(refused.wait(), 2);
+  EXPECT_NE(refused.stderr_text().find("--allow-plaintext-password"), std::string::npos);
+  // With a password the room is TLS only, unless the host allows plain.
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--password", "pw"});
+  const std::uint16_t port = start_host(host);
+  ASSERT_TRUE(host.line_with("encryption required"));
+  RawClient nc(port);
+  nc.send({{"type", "hello"}, {"nick", "nc"}, {"proto", 1}, {"password", "pw"}});
+  EXPECT_EQ((*nc.recv())["code"], "tls_required");
+  Proc member({"join", "127.0.0.1:" + std::to_string(port), "--nick", "pat", "--password", "pw",
+               "--headless"});
+  ASSERT_TRUE(member.line_with("you joined", 10s)) << member.stderr_text();
+  member.close_stdin();
+  EXPECT_EQ(member.wait(10s), 0);
+  // Our client does not send it to a host that offers no encryption.
+  Proc open({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--tls", "off",
+             "--password", "pw", "--allow-plaintext-password"});
+  const std::uint16_t open_port = start_host(open);
+  Proc careful({"join", "127.0.0.1:" + std::to_string(open_port), "--nick", "pat", "--password",
+                "pw", "--headless"});
+  EXPECT_EQ(careful.wait(10s), 3);
+  EXPECT_NE(careful.stderr_text().find("password was not sent"), std::string::npos)
+      << careful.stderr_text();
 }

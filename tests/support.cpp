@@ -242,4 +242,11 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
   return pred();
 }
 
+net::ServerConfig with_tls(net::ServerConfig config, net::TlsMode mode,
+                           const std::filesystem::path& data_dir) {
+  config.tls = mode;
+  net::prepare_tls(config, data_dir);
+  return config;
+}
+
 }  // namespace lanchat::test

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "net/client.hpp"
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
 #include "net/store.hpp"
@@ -101,5 +102,78 @@ struct TempDir {
 
 // Waits until pred() or the timeout.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s);
+
+// Runs net::Client on its own net thread and collects its events.
+class ClientHarness {
+ public:
+  explicit ClientHarness(net::ClientConfig cfg) {
+    client_ = net::Client::create(net_.context(), std::move(cfg), events_);
+    net_.post([c = client_] { c->start(); });
+    net_.start();
+  }
+  ~ClientHarness() {
+    net_.post([c = client_] { c->stop(); });
+    net_.stop();
+  }
+  void say(std::string text, std::uint64_t local_id = 0) {
+    net_.post(
+        [c = client_, t = std::move(text), local_id]() mutable { c->say(std::move(t), local_id); });
+  }
+  void search(std::string text) {
+    net_.post([c = client_, t = std::move(text)]() mutable { c->search(std::move(t)); });
+  }
+  void load_older(std::uint64_t before) {
+    net_.post([c = client_, before] { c->load_older(before); });
+  }
+  void show_context(std::uint64_t id, std::size_t each_side) {
+    net_.post([c = client_, id, each_side] { c->show_context(id, each_side); });
+  }
+  void rejoin_as(std::string nick) {
+    net_.post([c = client_, n = std::move(nick)]() mutable { c->rejoin_as(std::move(n)); });
+  }
+  void quit() {
+    net_.post([c = client_] { c->quit(); });
+  }
+  // Waits for an event of type T; returns it.
+  template <class T>
+  std::optional<T> wait_for(std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      for (std::size_t i = seen_; i < all_.size(); ++i) {
+        if (auto* e = std::get_if<T>(&all_[i].data)) {
+          seen_ = i + 1;
+          return *e;
+        }
+      }
+      seen_ = all_.size();
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= 0s) return std::nullopt;
+      net::Event ev;
+      if (events_.wait_pop(ev, std::chrono::duration_cast<std::chrono::microseconds>(left))) {
+        all_.push_back(std::move(ev));
+      }
+    }
+  }
+
+ private:
+  net::EventQueue events_;
+  net::NetThread net_;
+  std::shared_ptr<net::Client> client_;
+  std::vector<net::Event> all_;
+  std::size_t seen_ = 0;
+};
+
+// A client config for 127.0.0.1:port.
+inline net::ClientConfig config_for(std::uint16_t port, const std::string& nick) {
+  net::ClientConfig c;
+  c.host = "127.0.0.1";
+  c.port = port;
+  c.nick = nick;
+  return c;
+}
+
+// A server config with encryption: the host identity made (or reused) in data_dir.
+net::ServerConfig with_tls(net::ServerConfig config, net::TlsMode mode,
+                           const std::filesystem::path& data_dir);
 
 }  // namespace lanchat::test

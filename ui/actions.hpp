@@ -7,6 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "net/tls_mode.hpp"
+
 namespace lanchat::ui {
 
 struct HostRequest {
@@ -15,12 +17,24 @@ struct HostRequest {
   std::string room;
   std::string nick;
   std::string password;
+  // With a password, `on` becomes `required` unless allow_plaintext_password.
+  net::TlsMode tls = net::TlsMode::on;
+  bool allow_plaintext_password = false;
 };
 struct JoinRequest {
   std::string host;
   std::uint16_t port = 0;
   std::string nick;
   std::string password;
+  std::string fingerprint{};  // pinned ahead of time; empty: known_hosts or first use
+  bool plaintext = false;     // no TLS, on purpose
+};
+// After ClientIdentityMismatch, the person's explicit decision: from now on trust what
+// this host shows (fingerprint; empty: that it offers no encryption), and join again.
+struct TrustIdentity {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string fingerprint;
 };
 struct SendText {
   std::string text;
@@ -79,9 +93,10 @@ struct StopServer {
 };
 struct LeaveRoom {};  // back to the launcher (stops our server if we host)
 
-using Action = std::variant<HostRequest, JoinRequest, SendText, ChangeNick, OpenDirect, ShowInfo,
-                            Moderate, Unban, SetNotifications, RejoinAs, RetrySay, DismissSay,
-                            LoadOlder, SearchFor, ShowContext, StopServer, LeaveRoom>;
+using Action =
+    std::variant<HostRequest, JoinRequest, SendText, ChangeNick, OpenDirect, ShowInfo, Moderate,
+                 Unban, SetNotifications, RejoinAs, RetrySay, DismissSay, LoadOlder, SearchFor,
+                 ShowContext, StopServer, LeaveRoom, TrustIdentity>;
 using ActionList = std::vector<Action>;
 
 }  // namespace lanchat::ui

@@ -290,6 +290,9 @@ void ChatModel::apply(const net::Event& event) {
           if (connection_ != Connection::reconnecting) connection_ = Connection::connecting;
           status_ = (e.attempt == 0 ? "Connecting to " : "Reconnecting to ") + e.host + ":" +
                     std::to_string(e.port) + "…";
+          // Until a handshake says otherwise, a new connection is not known to be encrypted.
+          fingerprint_.clear();
+          tls_description_.clear();
           ++revision_;
         } else if constexpr (std::is_same_v<T, net::ClientWelcome>) {
           const auto& w = e.welcome;
@@ -431,6 +434,17 @@ void ChatModel::apply(const net::Event& event) {
             users_.clear();
             add_info(e.error, LineKind::error);
           }
+        } else if constexpr (std::is_same_v<T, net::ClientSecured>) {
+          fingerprint_ = e.fingerprint;
+          tls_description_ = e.description;
+          ++revision_;
+        } else if constexpr (std::is_same_v<T, net::ClientIdentityMismatch>) {
+          connection_ = Connection::lost;
+          status_ = e.message;
+          mismatch_ = e;
+          fingerprint_.clear();
+          users_.clear();
+          add_info(e.message, LineKind::error);
         } else if constexpr (std::is_same_v<T, net::ClientClosed>) {
           connection_ = Connection::idle;
           status_ = "Left the room";

@@ -130,6 +130,13 @@ class ChatModel {
   const std::string& refused_nick() const { return refused_nick_; }
   const std::string& refusal() const { return refusal_; }  // the server's words
   std::optional<std::chrono::microseconds> rtt() const { return rtt_; }
+  // The connection's encryption: the host identity's fingerprint (empty: plain JSON) and
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384".
+  const std::string& fingerprint() const { return fingerprint_; }
+  const std::string& tls_description() const { return tls_description_; }
+  // The host is not the one trusted for it (see net::ClientIdentityMismatch), if that is
+  // how the connection ended: the person may decide to trust it.
+  const std::optional<net::ClientIdentityMismatch>& mismatch() const { return mismatch_; }
   // Bumped on every change, so a view can tell that something changed.
   std::uint64_t revision() const { return revision_; }
   // Changes on reset(), so views drop what they cached for the previous session.
@@ -168,6 +175,9 @@ class ChatModel {
   std::string refused_nick_;
   std::string refusal_;
   std::optional<std::chrono::microseconds> rtt_;
+  std::string fingerprint_;
+  std::string tls_description_;
+  std::optional<net::ClientIdentityMismatch> mismatch_;
   std::uint64_t revision_ = 0;
   std::uint64_t generation_ = 0;
   std::uint64_t next_conversation_ = 0;

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "net/commands.hpp"
+#include "net/fingerprint.hpp"
 #include "net/nick.hpp"
 #include "net/protocol.hpp"
+#include "ui/launcher_window.hpp"
 
 namespace lanchat::ui {
 
@@ -325,13 +327,6 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     ImGui::TextUnformatted("· loading older messages…");
     ImGui::PopStyleColor();
   }
-  if (m.rtt() && m.connection() == Connection::joined) {
-    ImGui::SameLine();
-    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-    const double ms = static_cast<double>(m.rtt()->count()) / 1000.0;
-    ImGui::Text(ms < 10 ? "RTT %.1f ms" : "RTT %.0f ms", ms);
-    ImGui::PopStyleColor();
-  }
   const bool serving = model.hosting() && model.server.state() == ServerState::running;
   const char* leave_label = serving ? "Stop & leave" : "Leave";
   const float pad = ImGui::GetStyle().FramePadding.x * 2;
@@ -339,7 +334,51 @@ void DrawHeader(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   const float bw = ImGui::CalcTextSize(leave_label).x + pad;
   const float sw = ImGui::CalcTextSize("Search").x + pad + spacing;
   const float ow = ImGui::CalcTextSize("Options").x + pad + spacing;
-  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - bw - sw - ow);
+  const float buttons_x = ImGui::GetWindowContentRegionMax().x - bw - sw - ow;
+  // What follows the status goes only where it fits before the buttons.
+  const auto fits = [&](const std::string& text) {
+    const float after_last = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
+    return after_last + 2 * spacing + ImGui::CalcTextSize(text.c_str()).x < buttons_x;
+  };
+  if (m.connection() == Connection::joined) {
+    // Whether anyone on the network can read along, and which host identity this is: the
+    // short fingerprint, to compare with the host's panel; the whole one on hover.
+    if (!m.fingerprint().empty()) {
+      const std::string full = "· Encrypted · " + net::short_fingerprint(m.fingerprint());
+      const std::string text = fits(full) ? full : std::string("· Encrypted");
+      ImGui::SameLine();
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+      ImGui::TextUnformatted(text.c_str());
+      ImGui::PopStyleColor();
+      if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("%s\nHost identity (SHA-256):\n%s", m.tls_description().c_str(),
+                          net::grouped_fingerprint(m.fingerprint()).c_str());
+      }
+      ctx.probe->fact("chat.encryption", full);  // what the line and its tooltip say
+    } else {
+      ImGui::SameLine();
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::warn);
+      ImGui::TextUnformatted("· Not encrypted");
+      ImGui::PopStyleColor();
+      if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("This room is plain text: anyone on the network can read it");
+      }
+      ctx.probe->fact("chat.encryption", "not encrypted");
+    }
+    ctx.probe->item("chat.encryption");
+  }
+  if (m.rtt() && m.connection() == Connection::joined) {
+    const double ms = static_cast<double>(m.rtt()->count()) / 1000.0;
+    char rtt[32];
+    std::snprintf(rtt, sizeof rtt, ms < 10 ? "RTT %.1f ms" : "RTT %.0f ms", ms);
+    if (fits(rtt)) {
+      ImGui::SameLine();
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+      ImGui::TextUnformatted(rtt);
+      ImGui::PopStyleColor();
+    }
+  }
+  ImGui::SameLine(buttons_x);
   DrawOptions(s, ctx);
   ImGui::SameLine();
   if (ImGui::Button("Search")) {
@@ -789,6 +828,10 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
     ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
     ImGui::TextWrapped("%s", m.status().c_str());
     ImGui::PopStyleColor();
+    if (m.mismatch() && !model.hosting()) {
+      TrustButton(*m.mismatch(), ctx);
+      ImGui::SameLine();
+    }
     if (ImGui::Button("Back to the launcher")) ctx.actions->push_back(LeaveRoom{});
     ctx.probe->item("chat.back");
     ImGui::Separator();

@@ -13,6 +13,7 @@ void LauncherState::load(const Settings& s) {
   host_port = s.host_port;
   host_room = s.host_room;
   host_nick = s.host_nick;
+  host_tls = net::parse_tls_mode(s.host_tls).value_or(net::TlsMode::on);
   join_host = s.join_host;
   join_port = s.join_port;
   join_nick = s.join_nick;
@@ -25,6 +26,7 @@ void LauncherState::store(Settings& s) const {
   s.host_port = host_port;
   s.host_room = host_room;
   s.host_nick = host_nick;
+  s.host_tls = net::to_string(host_tls);
   s.join_host = join_host;
   s.join_port = join_port;
   s.join_nick = join_nick;
@@ -74,6 +76,26 @@ void NetworkError(const UiModel& model, ErrorField field) {
   ImGui::PopStyleColor();
 }
 
+}  // namespace
+
+void TrustButton(const net::ClientIdentityMismatch& m, UiContext& ctx) {
+  // Never automatic, and worded for what it does: the person has checked with the host.
+  const char* label = m.got.empty() ? "Join without encryption" : "Trust the new identity";
+  if (ImGui::Button(label)) ctx.actions->push_back(TrustIdentity{m.host, m.port, m.got});
+  ctx.probe->item("trust_identity");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("%s", m.got.empty()
+                                ? "Only if the host confirms it turned encryption off"
+                                : "Only if the host confirms its identity changed: compare the "
+                                  "fingerprint with the one in its server panel");
+  }
+}
+
+namespace {
+
+constexpr const char* kTlsChoices[] = {"Off: plain text only", "On: encrypted, plain allowed",
+                                       "Required: encrypted only"};
+
 void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   const auto bind_err = net::check_host(s.host_bind);
   const auto port_err = port_error(s.host_port, true);
@@ -97,6 +119,27 @@ void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   NetworkError(model, ErrorField::address);
   go |= Field("Room password (optional)", "##host_pw", s.host_password, std::nullopt, false, ctx,
               "host.password", ImGuiInputTextFlags_Password);
+  // Encryption: what the port offers. The words say what each choice means for people.
+  ImGui::TextUnformatted("Encryption");
+  int tls = static_cast<int>(s.host_tls);
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::Combo("##host_tls", &tls, kTlsChoices, 3)) s.host_tls = static_cast<net::TlsMode>(tls);
+  ctx.probe->item("host.tls");
+  ctx.probe->fact("value.host.tls", net::to_string(s.host_tls));
+  const bool has_password = !s.host_password.empty();
+  std::optional<std::string> tls_err;
+  if (has_password && s.host_tls == net::TlsMode::off) {
+    tls_err = "A password sent in plain text is no password: choose On or Required";
+  }
+  if (tls_err) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::error);
+    ImGui::TextWrapped("%s", tls_err->c_str());
+    ImGui::PopStyleColor();
+  } else if (has_password && s.host_tls == net::TlsMode::on) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextWrapped("With a password, only encrypted connections are let in.");
+    ImGui::PopStyleColor();
+  }
   ImGui::Spacing();
   ImGui::BeginDisabled(model.busy());
   go |= ImGui::Button(model.busy() ? "Starting…" : "Start hosting", ImVec2(-1, 0));
@@ -105,10 +148,10 @@ void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   NetworkError(model, ErrorField::none);
   if (go && !model.busy()) {
     s.tried_host = true;
-    if (!bind_err && !port_err && !room_err && !nick_err) {
+    if (!bind_err && !port_err && !room_err && !nick_err && !tls_err) {
       ctx.actions->push_back(
           HostRequest{s.host_bind, std::get<std::uint16_t>(net::parse_port(s.host_port, true)),
-                      s.host_room, s.host_nick, s.host_password});
+                      s.host_room, s.host_nick, s.host_password, s.host_tls});
     }
   }
 }
@@ -132,6 +175,7 @@ void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
               ImGuiInputTextFlags_CharsDecimal);
   ImGui::Columns(1);
   NetworkError(model, ErrorField::address);
+  if (!model.busy() && model.chat.mismatch()) TrustButton(*model.chat.mismatch(), ctx);
   go |= Field("Room password (if the room has one)", "##join_pw", s.join_password, std::nullopt,
               false, ctx, "join.password", ImGuiInputTextFlags_Password);
   NetworkError(model, ErrorField::password);

@@ -16,6 +16,7 @@ struct LauncherState {
   std::string host_room = "lanchat";
   std::string host_nick;
   std::string host_password;
+  net::TlsMode host_tls = net::TlsMode::on;
   std::string join_host = "127.0.0.1";
   std::string join_port = "5555";
   std::string join_nick;
@@ -29,5 +30,7 @@ struct LauncherState {
 };
 
 void DrawLauncher(LauncherState& state, const UiModel& model, UiContext& ctx);
+// "Trust the new identity" after a host showed another one (the chat view offers it too).
+void TrustButton(const net::ClientIdentityMismatch& m, UiContext& ctx);
 
 }  // namespace lanchat::ui

@@ -35,6 +35,8 @@ void ServerModel::apply(const net::Event& event) {
           state_ = ServerState::running;
           address_ = e.address + ":" + std::to_string(e.port);
           room_ = e.room;
+          tls_ = e.tls;
+          fingerprint_ = e.fingerprint;
           started_at_ = net::now_ms();
         } else if constexpr (std::is_same_v<T, net::ServerFailed>) {
           state_ = ServerState::failed;
@@ -57,6 +59,8 @@ void ServerModel::apply(const net::Event& event) {
           if (PeerRow* p = find(e.conn)) p->muted = e.muted;
         } else if constexpr (std::is_same_v<T, net::ServerBans>) {
           bans_ = e.bans;
+        } else if constexpr (std::is_same_v<T, net::PeerSecured>) {
+          if (PeerRow* p = find(e.conn)) p->tls = e.description;
         } else if constexpr (std::is_same_v<T, net::PeerClosed>) {
           std::erase_if(peers_, [&](const PeerRow& p) { return p.conn == e.conn; });
         } else if constexpr (std::is_same_v<T, net::ServerStore>) {
@@ -69,7 +73,7 @@ void ServerModel::apply(const net::Event& event) {
           for (const auto& p : e.peers) {
             const PeerRow* old = find(p.conn);
             rows.push_back(PeerRow{p.conn, p.nick, p.address, p.since, old ? old->messages : 0,
-                                   p.host, p.muted});
+                                   p.host, p.muted, p.tls});
           }
           peers_ = std::move(rows);
         } else if constexpr (std::is_same_v<T, net::EventsDropped>) {

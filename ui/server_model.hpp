@@ -24,6 +24,7 @@ struct PeerRow {
   std::uint64_t messages = 0;
   bool host = false;  // the host's own client
   bool muted = false;
+  std::string tls{};  // "TLSv1.3 …" once its handshake is done; empty: plain JSON
 };
 
 enum class ServerState : std::uint8_t { off, starting, running, stopping, stopped, failed };
@@ -47,6 +48,8 @@ class ServerModel {
   ServerState state() const { return state_; }
   const std::string& address() const { return address_; }
   const std::string& room() const { return room_; }
+  net::TlsMode tls() const { return tls_; }
+  const std::string& fingerprint() const { return fingerprint_; }  // hex; empty without TLS
   const std::string& error() const { return error_; }
   const std::string& stop_reason() const { return stop_reason_; }
   std::int64_t started_at() const { return started_at_; }
@@ -71,6 +74,8 @@ class ServerModel {
   std::vector<PeerRow> peers_;
   ServerState state_ = ServerState::off;
   std::string address_, room_, error_, stop_reason_;
+  net::TlsMode tls_ = net::TlsMode::off;
+  std::string fingerprint_;
   std::int64_t started_at_ = 0;
   std::uint64_t total_connections_ = 0;
   std::uint64_t total_messages_ = 0;

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "net/fingerprint.hpp"
+
 namespace lanchat::ui {
 
 namespace {
@@ -104,6 +106,33 @@ void DrawStore(const ServerModel& m, UiContext& ctx) {
                             {"error", st.error}});
 }
 
+// What the port offers, and the host identity people compare with what their lanchat
+// shows when it asks them to trust it.
+void DrawEncryption(const ServerModel& m, UiContext& ctx) {
+  if (m.tls() == net::TlsMode::off) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::warn);
+    ImGui::TextWrapped("Encryption off: anyone on the network can read this room");
+    ImGui::PopStyleColor();
+    ctx.probe->fact("server.encryption", "off");
+    return;
+  }
+  const std::string grouped = net::grouped_fingerprint(m.fingerprint());
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+  ImGui::TextUnformatted(m.tls() == net::TlsMode::required ? "Encryption required · identity"
+                                                           : "Encryption on · identity");
+  ImGui::SameLine();
+  ImGui::PopStyleColor();
+  ImGui::TextWrapped("%s", grouped.c_str());
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip(
+        "SHA-256 of this host's certificate. People joining for the first time\n"
+        "can compare it with what their lanchat shows.");
+  }
+  ctx.probe->item("server.fingerprint");
+  ctx.probe->fact("server.encryption", net::to_string(m.tls()));
+  ctx.probe->fact("server.fingerprint", grouped);
+}
+
 void DrawStatus(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
   const bool running = m.state() == ServerState::running;
   ImGui::PushStyleColor(ImGuiCol_Text, running ? colour::ok : colour::error);
@@ -126,6 +155,7 @@ void DrawStatus(ServerPanelState& s, const ServerModel& m, UiContext& ctx) {
   ImGui::PopStyleColor(3);
   ImGui::EndDisabled();
 
+  if (running) DrawEncryption(m, ctx);
   DrawStore(m, ctx);
   ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
   if (running) {
@@ -239,10 +269,11 @@ void DrawPeers(ServerPanelState& s, const ServerModel& m, UiContext& ctx, float 
                                 ImGuiTableFlags_ScrollY | ImGuiTableFlags_Resizable |
                                 ImGuiTableFlags_SizingStretchProp;
   const bool running = m.state() == ServerState::running;
-  if (ImGui::BeginTable("##peers", 5, flags, ImVec2(0, height))) {
+  if (ImGui::BeginTable("##peers", 6, flags, ImVec2(0, height))) {
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("Nick", ImGuiTableColumnFlags_None, 1.2f);
     ImGui::TableSetupColumn("Address", ImGuiTableColumnFlags_None, 1.4f);
+    ImGui::TableSetupColumn("Link", ImGuiTableColumnFlags_None, 0.5f);
     ImGui::TableSetupColumn("Since", ImGuiTableColumnFlags_None, 0.8f);
     ImGui::TableSetupColumn("Msgs", ImGuiTableColumnFlags_None, 0.5f);
     ImGui::TableSetupColumn("", ImGuiTableColumnFlags_None, 0.3f);
@@ -279,6 +310,15 @@ void DrawPeers(ServerPanelState& s, const ServerModel& m, UiContext& ctx, float 
         }
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(p.address.c_str());
+        ImGui::TableNextColumn();
+        if (p.tls.empty()) {
+          ImGui::PushStyleColor(ImGuiCol_Text, colour::warn);
+          ImGui::TextUnformatted("plain");
+          ImGui::PopStyleColor();
+        } else {
+          ImGui::TextUnformatted("TLS");
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", p.tls.c_str());
+        }
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(clock_time(p.since).c_str());
         ImGui::TableNextColumn();

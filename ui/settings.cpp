@@ -4,16 +4,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "net/paths.hpp"
+
 namespace lanchat::ui {
 
 std::filesystem::path config_dir() {
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg == '/') {
-    return std::filesystem::path(xdg) / "lanchat";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::filesystem::path(home) / ".config" / "lanchat";
-  }
-  return std::filesystem::temp_directory_path() / "lanchat";
+  return net::default_config_dir();
 }
 
 Settings load_settings(const std::filesystem::path& file) {
@@ -29,6 +25,7 @@ Settings load_settings(const std::filesystem::path& file) {
   get("host_port", s.host_port);
   get("host_room", s.host_room);
   get("host_nick", s.host_nick);
+  get("host_tls", s.host_tls);
   get("join_host", s.join_host);
   get("join_port", s.join_port);
   get("join_nick", s.join_nick);
@@ -44,10 +41,11 @@ Settings load_settings(const std::filesystem::path& file) {
 bool save_settings(const std::filesystem::path& file, const Settings& s) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  const nlohmann::json j{
-      {"host_bind", s.host_bind}, {"host_port", s.host_port}, {"host_room", s.host_room},
-      {"host_nick", s.host_nick}, {"join_host", s.join_host}, {"join_port", s.join_port},
-      {"join_nick", s.join_nick}, {"last_tab", s.last_tab},   {"notifications", s.notifications}};
+  const nlohmann::json j{{"host_bind", s.host_bind}, {"host_port", s.host_port},
+                         {"host_room", s.host_room}, {"host_nick", s.host_nick},
+                         {"host_tls", s.host_tls},   {"join_host", s.join_host},
+                         {"join_port", s.join_port}, {"join_nick", s.join_nick},
+                         {"last_tab", s.last_tab},   {"notifications", s.notifications}};
   // Write then rename, so a crash mid-write never leaves a half file.
   const auto tmp = file.string() + ".tmp";
   {

@@ -11,6 +11,7 @@ struct Settings {
   std::string host_port = "5555";
   std::string host_room = "lanchat";
   std::string host_nick;
+  std::string host_tls = "on";  // net::TlsMode by name: off, on, required
   std::string join_host = "127.0.0.1";
   std::string join_port = "5555";
   std::string join_nick;

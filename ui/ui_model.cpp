@@ -63,6 +63,8 @@ void UiModel::apply(const net::Event& event) {
                                                                         : ErrorField::none);
   } else if (auto* d = std::get_if<net::ClientDisconnected>(&e)) {
     fail(d->error, ErrorField::address);
+  } else if (auto* m = std::get_if<net::ClientIdentityMismatch>(&e)) {
+    fail(m->message, ErrorField::address);  // chat.mismatch() offers the way on
   } else if (auto* s = std::get_if<net::ClientShutdown>(&e)) {
     fail("The server shut down: " + s->reason, ErrorField::none);
   }

@@ -5,6 +5,7 @@ screenshots land in the artifacts directory to be looked at.
 usage: run_e2e.py --binary PATH --artifacts DIR SCENARIO"""
 import argparse
 import os
+import re
 import sys
 import time
 import traceback
@@ -36,6 +37,12 @@ def scenario_host(binary, art):
         win.click("host.start")
         win.wait_fact("screen", lambda v: v == "host")
         win.wait_fact("users", lambda v: v == ["Niccolò"])
+        # The panel names the host's identity; the host's own chat is encrypted with it.
+        win.wait_fact("server.fingerprint", lambda v: v is not None and len(v.split()) == 16)
+        grouped = win.facts()["server.fingerprint"]
+        win.wait_fact("server.encryption", lambda v: v == "on")
+        win.wait_fact("chat.encryption",
+                      lambda v: v == "· Encrypted · " + " ".join(grouped.split()[:4]))
 
         bob = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "bob"], art, "host-bob")
         bob.wait_out("you joined Aula 3 as bob")
@@ -106,6 +113,12 @@ def scenario_join(binary, art):
         win.click("join.start")
         win.wait_fact("screen", lambda v: v == "join")
         host.wait_out("joined as Zoë")
+        # Encrypted, and the status line shows the identity the host's log names.
+        fp = re.search(r"fingerprint SHA-256 ((?:[0-9A-F]{4} ?){16})", host.out()).group(1)
+        short = " ".join(fp.split()[:4])
+        win.wait_fact("chat.encryption", lambda v: v == f"· Encrypted · {short}")
+        known = os.path.join(win.tmp, "config", "lanchat", "known_hosts")
+        check(fp.replace(" ", "") in open(known).read(), "the window filed the new host in known_hosts")
 
         carol = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "carol"], art, "join-carol")
         carol.wait_out("you joined")
@@ -133,6 +146,26 @@ def scenario_join(binary, art):
         time.sleep(0.3)
         win.screenshot("join-shutdown")
         check(win.alive(), "the window must survive the server going away")
+
+        # Someone else answers on that address and port, with another identity: the window
+        # refuses it, shows both fingerprints, and joins only when told to trust it.
+        other, _ = start_headless_host(binary, art, "join-impostor", port=port,
+                                       extra=("--data-dir", os.path.join(win.tmp, "impostor")))
+        new_fp = re.search(r"fingerprint SHA-256 ((?:[0-9A-F]{4} ?){16})", wait_until(
+            lambda: "fingerprint" in other.out() and other.out(), 10, "impostor identity")).group(1)
+        win.click("chat.back")
+        win.wait_fact("screen", lambda v: v == "launcher")
+        win.click("join.start")
+        win.widget("trust_identity")
+        time.sleep(0.3)
+        win.screenshot("join-identity-changed")
+        check("joined as Zoë" not in other.out(), "nothing was sent to the other identity")
+        win.click("trust_identity")
+        win.wait_fact("screen", lambda v: v == "join")
+        other.wait_out("joined as Zoë")
+        win.wait_fact("chat.encryption", lambda v: v == "· Encrypted · " + " ".join(new_fp.split()[:4]))
+        check(new_fp.replace(" ", "") in open(known).read(), "the new identity replaced the old one")
+        other.stop()
     finally:
         if carol:
             carol.stop()

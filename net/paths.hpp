@@ -1,0 +1,17 @@
+#pragma once
+// Where lanchat keeps things, by the XDG base directory rules.
+#include <filesystem>
+#include <string_view>
+
+namespace lanchat::net {
+
+// $XDG_DATA_HOME/lanchat (~/.local/share/lanchat): rooms' stores, the host's identity.
+std::filesystem::path default_data_dir();
+// $XDG_CONFIG_HOME/lanchat (~/.config/lanchat): settings, known hosts.
+std::filesystem::path default_config_dir();
+
+// Creates `file` (which must not exist) with exactly these bytes, readable and writable by
+// the owner only, and syncs it to disk. Throws std::runtime_error naming the file.
+void write_private_file(const std::filesystem::path& file, std::string_view bytes);
+
+}  // namespace lanchat::net

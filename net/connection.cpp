@@ -99,8 +99,12 @@ void Connection::on_readable(const asio::error_code& ec) {
   }
   switch (transport_) {
     case Transport::sniffing:
-      if (!sniff() && !closed_) wait_readable();  // woken without a byte to read
-      return;
+      if (!sniff()) {
+        if (!closed_) wait_readable();  // woken without a byte to read
+        return;
+      }
+      if (closed_ || transport_ != Transport::plain) return;
+      break;  // plain: the first bytes are there, read them now (not a loop turn later)
     case Transport::handshake:
       continue_handshake();
       return;
@@ -169,7 +173,6 @@ bool Connection::sniff() {
     reply_error(proto::err::tls_unavailable,
                 "this room does not offer TLS (encryption); connect without it");
     begin_close();
-    wait_readable();
     return true;
   }
   transport_ = Transport::plain;
@@ -179,7 +182,6 @@ bool Connection::sniff() {
                 "by itself; with a terminal: openssl s_client -quiet -connect HOST:PORT)");
     begin_close();
   }
-  wait_readable();  // the bytes are there: read them on the next turn
   return true;
 }
 

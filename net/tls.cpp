@@ -1,14 +1,11 @@
 #include "net/tls.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,15 +237,13 @@ ssl_ctx_st* TlsContext::native() {
   return ctx_->native_handle();
 }
 
-std::shared_ptr<TlsContext> TlsContext::server(const Identity& identity, bool kernel_tls) {
+std::shared_ptr<TlsContext> TlsContext::server(const Identity& identity) {
   std::shared_ptr<TlsContext> c(new TlsContext());
   c->ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* ctx = c->native();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  std::uint64_t options = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                          SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF;
-  if (kernel_tls) options |= SSL_OP_ENABLE_KTLS;
-  SSL_CTX_set_options(ctx, options);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Partial writes: a write that fills the socket returns what went, record by record.
   // Moving buffer: a retried write may come from a rebuilt buffer with the same bytes.
   // Release buffers: an idle connection holds no 16 KiB record buffers.
@@ -311,19 +306,6 @@ bool tls_not_offered(const std::error_code& ec) {
     default:
       return false;
   }
-}
-
-std::optional<std::string> kernel_tls_unavailable() {
-  std::ifstream in("/proc/sys/net/ipv4/tcp_available_ulp");
-  std::string ulps;
-  std::getline(in, ulps);
-  if (!in && ulps.empty()) return "cannot read /proc/sys/net/ipv4/tcp_available_ulp";
-  std::istringstream words(ulps);
-  for (std::string w; words >> w;) {
-    if (w == "tls") return std::nullopt;
-  }
-  return "this kernel offers no `tls` upper-layer protocol (available: " +
-         (ulps.empty() ? std::string("none") : ulps) + "; try: modprobe tls)";
 }
 
 // ---- channel -----------------------------------------------------------------------------
@@ -399,20 +381,8 @@ void TlsChannel::close_notify() {
   ERR_clear_error();
 }
 
-bool TlsChannel::has_pending() const {
-  return ssl_ != nullptr && SSL_has_pending(ssl_) == 1;  // read-ahead bytes count too
-}
-
-std::string TlsChannel::peer_fingerprint() const {
-  return ssl_ != nullptr ? net::peer_fingerprint(ssl_) : std::string();
-}
-
 std::string TlsChannel::description() const {
   return ssl_ != nullptr ? session_description(ssl_) : std::string();
-}
-
-bool TlsChannel::kernel_tls_send() const {
-  return ssl_ != nullptr && BIO_get_ktls_send(SSL_get_wbio(ssl_)) > 0;
 }
 
 }  // namespace lanchat::net

@@ -5,8 +5,8 @@
 //  - the OpenSSL configuration each end uses (TlsContext);
 //  - a TLS session driven on a non-blocking socket that OpenSSL reads and writes itself
 //    (TlsChannel): the server's connections use it, so they keep reading on readiness into
-//    one shared buffer, and kernel TLS is possible (asio's ssl::stream keeps two 17 KiB
-//    buffers per connection and goes through memory BIOs, which rules kernel TLS out).
+//    one shared buffer (asio's ssl::stream keeps two 17 KiB buffers per connection and goes
+//    through memory BIOs, which would also rule kernel TLS out).
 // No asio or OpenSSL types leak from here into the UI.
 #include <cstdint>
 #include <filesystem>
@@ -52,9 +52,8 @@ Identity load_or_create_identity(const std::filesystem::path& data_dir);
 class TlsContext {
  public:
   // TLS 1.2 or 1.3 (so `openssl s_client` and Python's ssl get in too), the identity's
-  // certificate, no session tickets or renegotiation. kernel_tls: let OpenSSL hand the
-  // record layer to the kernel where it can (Linux `tls` module).
-  static std::shared_ptr<TlsContext> server(const Identity& identity, bool kernel_tls = false);
+  // certificate, no session tickets or renegotiation.
+  static std::shared_ptr<TlsContext> server(const Identity& identity);
   // TLS 1.3 only. No certificate authority: the caller pins the fingerprint.
   static std::shared_ptr<TlsContext> client();
   ~TlsContext();
@@ -79,10 +78,6 @@ std::string session_description(ssl_st* ssl);
 // TLS, as opposed to offering it and failing.
 bool tls_not_offered(const std::error_code& ec);
 
-// Whether this kernel can take over TLS records (the `tls` upper-layer protocol is
-// available), and if not, why.
-std::optional<std::string> kernel_tls_unavailable();
-
 // A TLS session on a connected non-blocking socket. Every call does what it can without
 // blocking and says what it waits for; retry the same call once the socket is ready. A
 // write that waited must be retried with the same bytes (more may follow them).
@@ -103,13 +98,9 @@ class TlsChannel {
   Io write(const char* buf, std::size_t len, std::size_t& n);
   // Sends close_notify if it can right now; never waits.
   void close_notify();
-  // Plaintext already decrypted and waiting in OpenSSL (the socket may not turn readable).
-  bool has_pending() const;
 
   const std::string& error() const { return error_; }
-  std::string peer_fingerprint() const;
   std::string description() const;
-  bool kernel_tls_send() const;
 
  private:
   Io outcome(int ret, const char* doing);

@@ -175,15 +175,9 @@ net::ServerConfig server_config(const HostOptions& o) {
   config.max_unjoined_per_ip = o.max_unjoined_per_ip;
   config.hello_timeout = std::chrono::seconds(o.hello_timeout);
   config.max_memory_bytes = o.max_memory_mib << 20;
-  config.tls = effective_tls(o);
+  config.tls.mode = o.tls;
+  config.allow_plaintext_password = o.allow_plaintext_password;
   return config;
-}
-
-net::TlsMode effective_tls(const HostOptions& o) {
-  if (o.tls == net::TlsMode::on && !o.password.empty() && !o.allow_plaintext_password) {
-    return net::TlsMode::required;
-  }
-  return o.tls;
 }
 
 }  // namespace lanchat::app

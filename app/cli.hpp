@@ -30,12 +30,10 @@ struct HostOptions {
   std::size_t max_memory_mib = 1024;  // all connections' unsent output together
   net::StoreSettings store;           // where history is kept, and for how long
   // Encryption as asked for; a room with a password is `required` unless
-  // allow_plaintext_password (see effective_tls()).
+  // allow_plaintext_password (net::ServerConfig).
   net::TlsMode tls = net::TlsMode::on;
   bool allow_plaintext_password = false;
 };
-// What the port will really offer.
-net::TlsMode effective_tls(const HostOptions& o);
 
 struct JoinOptions {
   std::string host;

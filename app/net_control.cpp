@@ -24,9 +24,8 @@ void NetControl::host(const ui::HostRequest& r) {
   cfg.port = r.port;
   cfg.room = r.room;
   cfg.password = r.password;
-  cfg.tls = r.tls == net::TlsMode::on && !r.password.empty() && !r.allow_plaintext_password
-                ? net::TlsMode::required
-                : r.tls;
+  cfg.tls.mode = r.tls;
+  cfg.allow_plaintext_password = r.allow_plaintext_password;
   server_ = net::Server::create(net_.context(), cfg, events_);
   server_id_ = server_->id();
   hosting_ = r;
@@ -52,7 +51,7 @@ void NetControl::host(const ui::HostRequest& r) {
         s->fail(error);
         return;
       }
-      s->attach_tls(cfg);
+      s->attach_tls(std::move(cfg.tls));
       s->attach_store(std::move(store), std::move(contents));
       s->start();
     });
@@ -87,7 +86,6 @@ void NetControl::join(const ui::JoinRequest& r) {
       return;
     }
   }
-  own_server_client_ = false;
   start_client(std::move(cfg));
 }
 
@@ -120,16 +118,19 @@ void NetControl::on_event(const net::Event& e) {
     resync();  // the queue overflowed and state changes were lost: ask for the whole state
     return;
   }
-  if (auto* s = std::get_if<net::ClientSecured>(&e.data); s != nullptr && s->first_contact &&
-                                                          e.source == client_id_ &&
-                                                          client_id_ != 0 && !own_server_client_) {
-    // A host met for the first time: remember its identity, as ssh does; from now on a
-    // different one is refused. If the file cannot be written, this session still pins it.
+  // A host met for the first time: remember its identity, as ssh does; from now on a
+  // different one is refused. (The host's own client is pinned to our identity, so it never
+  // meets it for the first time.) If the file cannot be written, this session still pins it.
+  if (auto* s = std::get_if<net::ClientSecured>(&e.data);
+      s != nullptr && s->first_contact && e.source == client_id_ && client_id_ != 0) {
     try {
       net::KnownHosts(net::KnownHosts::default_path())
           .remember(net::KnownHosts::key(joined_.host, joined_.port), s->fingerprint);
     } catch (const std::exception& x) {
-      events_.push(net::ServerLog{net::now_ms(), net::LogLevel::warn, x.what()});
+      events_.push(net::Event(
+          net::ClientServerError{
+              {"known_hosts", std::string(x.what()) + " (trusted for this session only)"}},
+          client_id_));
     }
     return;
   }
@@ -158,7 +159,6 @@ void NetControl::on_event(const net::Event& e) {
         events_.push(net::ServerLog{net::now_ms(), net::LogLevel::error, x.what()});
       }
     }
-    own_server_client_ = true;
     start_client(std::move(cfg));
   } else if (std::holds_alternative<net::ServerFailed>(e.data)) {
     awaiting_listen_ = false;

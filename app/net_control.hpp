@@ -79,9 +79,8 @@ class NetControl {
   std::shared_ptr<net::Client> client_;
   net::InstanceId server_id_ = 0;
   net::InstanceId client_id_ = 0;
-  ui::HostRequest hosting_;         // what we host, to start our own client once listening
-  ui::JoinRequest joined_;          // what we joined last (to join again after TrustIdentity)
-  bool own_server_client_ = false;  // client_ is the host's own, pinned to our identity
+  ui::HostRequest hosting_;  // what we host, to start our own client once listening
+  ui::JoinRequest joined_;   // what we joined last (to join again after TrustIdentity)
   // One client TLS context for every join (making it is crypto set-up: once, not per
   // connection, and never on the net thread).
   std::shared_ptr<net::TlsContext> client_tls_;

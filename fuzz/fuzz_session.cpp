@@ -37,7 +37,7 @@ struct World {
     cfg.max_msg_rate = 0;
     // TLS on, as by default: inputs starting with 0x16 go down the handshake path. One
     // identity for every run, made the first time.
-    cfg.tls = net::TlsMode::on;
+    cfg.tls.mode = net::TlsMode::on;
     cfg.tls_handshake_timeout = std::chrono::milliseconds(1000);
     net::prepare_tls(cfg, std::filesystem::temp_directory_path() / "lanchat-fuzz-session");
     server = net::Server::create(io, cfg, events);

@@ -163,7 +163,7 @@ bool Connection::sniff() {
   }
   const ServerConfig& c = server_->config_;
   if (first == kTlsHandshakeRecord) {
-    if (c.tls != TlsMode::off && c.tls_context) {
+    if (c.tls.mode != TlsMode::off) {
       start_handshake();
       return true;
     }
@@ -176,7 +176,7 @@ bool Connection::sniff() {
     return true;
   }
   transport_ = Transport::plain;
-  if (c.tls == TlsMode::required && !closing_) {
+  if (c.tls.mode == TlsMode::required && !closing_) {
     reply_error(proto::err::tls_required,
                 "this room takes only encrypted connections: connect with TLS (lanchat does "
                 "by itself; with a terminal: openssl s_client -quiet -connect HOST:PORT)");
@@ -188,7 +188,7 @@ bool Connection::sniff() {
 void Connection::start_handshake() {
   const ServerConfig& c = server_->config_;
   transport_ = Transport::handshake;
-  tls_ = std::make_unique<TlsChannel>(*c.tls_context, socket_.native_handle(),
+  tls_ = std::make_unique<TlsChannel>(*c.tls.context, socket_.native_handle(),
                                       TlsChannel::Role::server);
   handshake_deadline_ =
       std::make_unique<asio::steady_timer>(socket_.get_executor(), c.tls_handshake_timeout);

@@ -67,7 +67,9 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
       presence_timer_(io),
       housekeeping_timer_(io),
       scratch_(64 * 1024),
-      tls_staging_(16 * 1024) {}
+      tls_staging_(16 * 1024) {
+  require_tls_for_password();
+}
 
 Server::~Server() {
   for (auto& [id, c] : connections_) c->detach();
@@ -79,22 +81,27 @@ std::string count_text(std::uint64_t n, const char* one, const char* many) {
 }
 }  // namespace
 
-void Server::attach_tls(const ServerConfig& from) {
-  config_.tls = from.tls;
-  config_.tls_context = from.tls_context;
-  config_.fingerprint = from.fingerprint;
-  config_.identity_note = from.identity_note;
+void Server::attach_tls(ServerTls tls) {
+  config_.tls = std::move(tls);
+  require_tls_for_password();
+}
+
+void Server::require_tls_for_password() {
+  if (config_.tls.mode == TlsMode::on && !config_.password.empty() &&
+      !config_.allow_plaintext_password) {
+    config_.tls.mode = TlsMode::required;
+  }
 }
 
 void prepare_tls(ServerConfig& config, const std::filesystem::path& data_dir) {
-  if (config.tls == TlsMode::off) return;
+  if (config.tls.mode == TlsMode::off) return;
   const Identity identity = load_or_create_identity(data_dir);
-  config.tls_context = TlsContext::server(identity);
-  config.fingerprint = identity.fingerprint;
-  config.identity_note = identity.created
-                             ? "made this host's identity in " + identity.dir.string() +
-                                   " (keep it: clients that joined before will not trust another)"
-                             : std::string();
+  config.tls.context = TlsContext::server(identity);
+  config.tls.fingerprint = identity.fingerprint;
+  config.tls.identity_note =
+      identity.created ? "made this host's identity in " + identity.dir.string() +
+                             " (keep it: clients that joined before will not trust another)"
+                       : std::string();
 }
 
 void Server::attach_store(std::shared_ptr<Store> store, StoreContents contents) {
@@ -159,7 +166,7 @@ std::optional<std::string> Server::start() {
     log(LogLevel::error, msg);
     return std::optional<std::string>(std::move(msg));
   };
-  if (config_.tls != TlsMode::off && !config_.tls_context) {
+  if (config_.tls.mode != TlsMode::off && !config_.tls.context) {
     return fail("encryption is on but the host identity was not loaded (prepare_tls)");
   }
   auto ep = resolve_bind_endpoint(io_, config_.bind_address, config_.port);
@@ -184,10 +191,9 @@ std::optional<std::string> Server::start() {
   }
   local_ = acceptor_.local_endpoint(ec);
   started_ = true;
-  const bool tls = config_.tls != TlsMode::off;
+  const bool tls = config_.tls.mode != TlsMode::off;
   events_.emit(ServerListening{local_.address().to_string(), local_.port(), config_.room,
-                               tls ? config_.tls : TlsMode::off,
-                               tls ? config_.fingerprint : std::string()});
+                               config_.tls.mode, config_.tls.fingerprint});
   log(LogLevel::info, "listening on " + to_string(local_) + " (room \"" + config_.room + "\"" +
                           (config_.password.empty() ? "" : ", password required") + ")");
   // The identity right after where to find it, so whoever reads the log can tell people
@@ -199,10 +205,10 @@ std::optional<std::string> Server::start() {
             : "encryption off: everything, the password too, crosses the network in clear text");
   } else {
     log(LogLevel::info,
-        std::string(config_.tls == TlsMode::required ? "encryption required (TLS only)"
-                                                     : "encryption on (TLS; plain JSON too)") +
-            "; host identity fingerprint SHA-256 " + grouped_fingerprint(config_.fingerprint));
-    if (!config_.identity_note.empty()) log(LogLevel::info, config_.identity_note);
+        std::string(config_.tls.mode == TlsMode::required ? "encryption required (TLS only)"
+                                                          : "encryption on (TLS; plain JSON too)") +
+            "; host identity fingerprint SHA-256 " + grouped_fingerprint(config_.tls.fingerprint));
+    if (!config_.tls.identity_note.empty()) log(LogLevel::info, config_.tls.identity_note);
   }
   accept_next();
   housekeeping();

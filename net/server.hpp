@@ -24,18 +24,24 @@
 
 namespace lanchat::net {
 
+// What a server's port offers, and the context holding the host's identity (made off the
+// net thread by prepare_tls; needed unless off).
+struct ServerTls {
+  TlsMode mode = TlsMode::off;
+  std::shared_ptr<TlsContext> context;
+  std::string fingerprint;    // the identity's, for the log and the panel
+  std::string identity_note;  // logged after the fingerprint ("made a new identity in ...")
+};
+
 struct ServerConfig {
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = proto::kDefaultPort;
   std::string room = "lanchat";
   std::string password;  // empty: no password
-  // Encryption: what the port offers (TlsMode), and the context holding the host's
-  // identity, made off the net thread (needed unless off). fingerprint: the identity's,
-  // for the log and the panel.
-  TlsMode tls = TlsMode::off;
-  std::shared_ptr<TlsContext> tls_context;
-  std::string fingerprint;
-  std::string identity_note;  // logged after the fingerprint ("made a new identity in ...")
+  // Encryption (see ServerTls). With a password, `on` is served as `required` unless
+  // plain connections may send it: a password in clear text is no password.
+  ServerTls tls;
+  bool allow_plaintext_password = false;
   // A TLS handshake not finished this long after its first byte is closed.
   std::chrono::milliseconds tls_handshake_timeout{10000};
   std::size_t history_size = proto::kHistorySize;
@@ -115,8 +121,8 @@ class Server : public std::enable_shared_from_this<Server> {
   // The room's store, opened by the caller off the net thread (opening reads the disk).
   // Without one, start() keeps the room's history in an SQLite database in memory.
   void attach_store(std::shared_ptr<Store> store, StoreContents contents);
-  // Before start(): the TLS fields of `from` (see prepare_tls), made off the net thread.
-  void attach_tls(const ServerConfig& from);
+  // Before start(): the encryption prepare_tls made off the net thread.
+  void attach_tls(ServerTls tls);
   // Binds and listens. On failure returns a message for the user and emits ServerFailed.
   std::optional<std::string> start();
   // Reports a failure that happened before start() could run (the store would not open).
@@ -148,6 +154,8 @@ class Server : public std::enable_shared_from_this<Server> {
   bool stopping() const { return stopping_; }
 
  private:
+  // A room with a password serves `on` as `required` unless allow_plaintext_password.
+  void require_tls_for_password();
   friend class Connection;
 
   Server(asio::io_context& io, ServerConfig config, EventQueue& events);
@@ -246,8 +254,8 @@ class Server : public std::enable_shared_from_this<Server> {
   std::string stop_reason_;
 };
 
-// For config.tls on or required: loads the host identity from data_dir/identity (making
-// it the first time) and the TLS context from it into config. Disk and key generation:
+// Unless config.tls.mode is off: loads the host identity from data_dir/identity (making
+// it the first time) and the TLS context from it into config.tls. Disk and key generation:
 // call it before the net thread runs or from another thread. Throws TlsError.
 void prepare_tls(ServerConfig& config, const std::filesystem::path& data_dir);
 

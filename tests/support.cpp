@@ -244,7 +244,7 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 
 net::ServerConfig with_tls(net::ServerConfig config, net::TlsMode mode,
                            const std::filesystem::path& data_dir) {
-  config.tls = mode;
+  config.tls.mode = mode;
   net::prepare_tls(config, data_dir);
   return config;
 }

@@ -1,7 +1,5 @@
 #include "net/known_hosts.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -69,12 +67,21 @@ std::optional<std::string> KnownHosts::find(const std::string& key) const {
   return std::nullopt;
 }
 
-void KnownHosts::remember(const std::string& key, const std::string& fingerprint) {
-  auto lines = read_lines();
-  std::erase_if(lines, [&](const std::string& l) {
+namespace {
+
+// Removes the lines for `key`; returns how many there were.
+std::size_t erase_key(std::vector<std::string>& lines, const std::string& key) {
+  return std::erase_if(lines, [&](const std::string& l) {
     const auto f = fields(l);
     return f && f->first == key;
   });
+}
+
+}  // namespace
+
+void KnownHosts::remember(const std::string& key, const std::string& fingerprint) {
+  auto lines = read_lines();
+  erase_key(lines, key);
   if (lines.empty()) {
     lines.push_back("# lanchat known hosts: the identity each host showed when first met.");
     lines.push_back("# HOST:PORT SHA256:FINGERPRINT; delete a line to trust that host anew.");
@@ -85,34 +92,16 @@ void KnownHosts::remember(const std::string& key, const std::string& fingerprint
 
 void KnownHosts::forget(const std::string& key) {
   auto lines = read_lines();
-  const auto before = lines.size();
-  std::erase_if(lines, [&](const std::string& l) {
-    const auto f = fields(l);
-    return f && f->first == key;
-  });
-  if (lines.size() != before) write_lines(lines);
+  if (erase_key(lines, key) > 0) write_lines(lines);
 }
 
 void KnownHosts::write_lines(const std::vector<std::string>& lines) const {
-  std::error_code ec;
-  std::filesystem::create_directories(file_.parent_path(), ec);
-  if (ec)
-    throw KnownHostsError("cannot create " + file_.parent_path().string() + ": " + ec.message());
   std::string text;
   for (const auto& l : lines) text += l + "\n";
-  // Written beside it and renamed into place: a crash leaves the old file or the new one.
-  const std::filesystem::path tmp = file_.string() + ".new-" + std::to_string(::getpid());
-  std::filesystem::remove(tmp, ec);
   try {
-    write_private_file(tmp, text);
+    replace_private_file(file_, text);
   } catch (const std::runtime_error& e) {
-    std::filesystem::remove(tmp, ec);
     throw KnownHostsError(e.what());
-  }
-  if (::rename(tmp.c_str(), file_.c_str()) != 0) {
-    const int err = errno;
-    std::filesystem::remove(tmp, ec);
-    throw KnownHostsError("cannot write " + file_.string() + ": " + std::strerror(err));
   }
 }
 

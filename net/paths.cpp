@@ -57,4 +57,25 @@ void write_private_file(const std::filesystem::path& file, std::string_view byte
   ::close(fd);
 }
 
+void replace_private_file(const std::filesystem::path& file, std::string_view bytes) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) {
+    throw std::runtime_error("cannot create " + file.parent_path().string() + ": " + ec.message());
+  }
+  const std::filesystem::path tmp = file.string() + ".new-" + std::to_string(::getpid());
+  std::filesystem::remove(tmp, ec);  // left by a crash of an earlier process with our pid
+  try {
+    write_private_file(tmp, bytes);
+  } catch (...) {
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    const int err = errno;
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(err));
+  }
+}
+
 }  // namespace lanchat::net

@@ -39,23 +39,18 @@ Settings load_settings(const std::filesystem::path& file) {
 }
 
 bool save_settings(const std::filesystem::path& file, const Settings& s) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
   const nlohmann::json j{{"host_bind", s.host_bind}, {"host_port", s.host_port},
                          {"host_room", s.host_room}, {"host_nick", s.host_nick},
                          {"host_tls", s.host_tls},   {"join_host", s.join_host},
                          {"join_port", s.join_port}, {"join_nick", s.join_nick},
                          {"last_tab", s.last_tab},   {"notifications", s.notifications}};
-  // Write then rename, so a crash mid-write never leaves a half file.
-  const auto tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return false;
-    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    if (!out) return false;
+  try {
+    net::replace_private_file(
+        file, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
+  } catch (const std::runtime_error&) {
+    return false;
   }
-  std::filesystem::rename(tmp, file, ec);
-  return !ec;
+  return true;
 }
 
 }  // namespace lanchat::ui

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "net/address.hpp"
+#include "net/discovery.hpp"
 #include "net/protocol.hpp"
 #include "net/tls.hpp"
 
@@ -12,7 +13,12 @@ namespace lanchat::app {
 std::variant<Options, int> parse_cli(int argc, char** argv) {
   Options o;
   CLI::App app{"lanchat: chat on your local network. Run without arguments to open the window."};
-  app.set_version_flag("--version", "lanchat 0.1.0 (protocol 1)");
+  app.set_version_flag("--version",
+                       std::string("lanchat ") + net::discovery::kLanchatVersion + " (protocol 1)");
+  bool no_discovery = false;
+  app.add_flag("--no-discovery", no_discovery,
+               "stay off the LAN's discovery: a host does not announce its room, the Join tab "
+               "does not look for rooms");
   app.add_option("--screenshot", o.screenshot, "write a PNG of the window once it has settled");
   app.add_flag("--exit-after-screenshot", o.exit_after_screenshot,
                "quit once the screenshot is written");
@@ -92,6 +98,32 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                    "100,000)")
       ->capture_default_str();
 
+  bool no_announce = false;
+  host->add_flag("--no-announce", no_announce,
+                 "do not announce the room on the LAN (people join by typing the address)");
+  std::string announce_port_text = "5555";
+  host->add_option("--announce-port", announce_port_text,
+                   "UDP port for announcing the room (every lanchat that should see it must "
+                   "use the same)")
+      ->capture_default_str();
+
+  auto* list = app.add_subcommand(
+      "list",
+      "list the rooms announced on the LAN (one per line) and exit; exit 0 even when "
+      "none is found");
+  list->add_option("--timeout", o.list.timeout, "seconds to listen for answers")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
+  list->add_flag("--json", o.list.json,
+                 "one JSON object per line: room, address, port, users, password, tls, "
+                 "tls_fingerprint, version, proto, instance, seen_ms_ago");
+  list->add_flag("--watch", o.list.watch,
+                 "then keep listening and print each room that appears, changes or goes (with "
+                 "--json, each line gains \"event\": found, changed or gone) until interrupted");
+  std::string list_port_text = "5555";
+  list->add_option("--port", list_port_text, "UDP port the hosts announce on")
+      ->capture_default_str();
+
   std::string target;
   auto* join = app.add_subcommand("join", "join a room");
   join->add_option("target", target, "HOST[:PORT] of the server")->required();
@@ -107,6 +139,7 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                  "line mode: each stdin line is said; events print to stdout");
   host->fallthrough();  // --screenshot etc. may follow the subcommand
   join->fallthrough();
+  list->fallthrough();
   app.require_subcommand(0, 1);
 
   try {
@@ -119,6 +152,8 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
     std::cerr << "lanchat: " << msg << "\n";
     return 2;
   };
+  o.discovery = !no_discovery;
+  if (no_discovery) o.host.announce = false;
   if (host->parsed()) {
     o.mode = Mode::host;
     auto port = net::parse_port(port_text, /*allow_zero=*/true);
@@ -126,6 +161,13 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
     o.host.port = std::get<std::uint16_t>(port);
     o.host.store.data_dir = data_dir;
     o.host.tls = *net::parse_tls_mode(tls_text);
+    auto announce_port = net::parse_port(announce_port_text, false);
+    if (auto* e = std::get_if<std::string>(&announce_port)) {
+      return usage_error("bad --announce-port: " + *e);
+    }
+    o.host.announce_port = std::get<std::uint16_t>(announce_port);
+    o.discovery_port = o.host.announce_port;
+    o.host.announce = !no_announce && !no_discovery;
     if (o.host.tls == net::TlsMode::off && !o.host.password.empty() &&
         !o.host.allow_plaintext_password) {
       return usage_error(
@@ -153,6 +195,11 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
         return usage_error("--fingerprint and --plaintext contradict each other");
       o.join.fingerprint = *fp;
     }
+  } else if (list->parsed()) {
+    o.mode = Mode::list;
+    auto port = net::parse_port(list_port_text, false);
+    if (auto* e = std::get_if<std::string>(&port)) return usage_error("bad --port: " + *e);
+    o.list.port = std::get<std::uint16_t>(port);
   } else if (o.headless) {
     return usage_error("--headless goes with `host` or `join`");
   }
@@ -177,6 +224,8 @@ net::ServerConfig server_config(const HostOptions& o) {
   config.max_memory_bytes = o.max_memory_mib << 20;
   config.tls.mode = o.tls;
   config.allow_plaintext_password = o.allow_plaintext_password;
+  config.announce.enabled = o.announce;
+  config.announce.port = o.announce_port;
   return config;
 }
 

@@ -33,6 +33,9 @@ struct HostOptions {
   // allow_plaintext_password (net::ServerConfig).
   net::TlsMode tls = net::TlsMode::on;
   bool allow_plaintext_password = false;
+  // Announce the room on the LAN (UDP broadcast and IPv6 multicast) so Join lists it.
+  bool announce = true;
+  std::uint16_t announce_port = 5555;
 };
 
 struct JoinOptions {
@@ -44,13 +47,27 @@ struct JoinOptions {
   bool plaintext = false;   // no TLS, on purpose
 };
 
-enum class Mode { launcher, host, join };
+// `lanchat list`: the rooms announced on the LAN, for scripts.
+struct ListOptions {
+  double timeout = 1.5;  // seconds to listen
+  bool json = false;
+  std::uint16_t port = 5555;
+  // After the first list, keep listening and print each room that appears, changes or goes
+  // (with --json, each line has "event": found, changed or gone) until interrupted.
+  bool watch = false;
+};
+
+enum class Mode { launcher, host, join, list };
 
 struct Options {
   Mode mode = Mode::launcher;
   bool headless = false;
   HostOptions host;
   JoinOptions join;
+  ListOptions list;
+  // The window's Join tab looks for rooms on the LAN (off: --no-discovery).
+  bool discovery = true;
+  std::uint16_t discovery_port = 5555;
   std::string screenshot;  // window: write a PNG after the first frames, then go on
   bool exit_after_screenshot = false;
   std::string test_report;   // window: write widget rectangles for UI tests

@@ -14,5 +14,6 @@ inline constexpr int kExitIdentity = 6;  // the host is not the one pinned for i
 
 int run_headless_host(const HostOptions& options);
 int run_headless_join(const JoinOptions& options);
+int run_list(const ListOptions& options);
 
 }  // namespace lanchat::app

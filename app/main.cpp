@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   auto parsed = lanchat::app::parse_cli(argc, argv);
   if (auto* code = std::get_if<int>(&parsed)) return *code;
   const auto& options = std::get<lanchat::app::Options>(parsed);
+  if (options.mode == lanchat::app::Mode::list) return lanchat::app::run_list(options.list);
   if (options.headless) {
     return options.mode == lanchat::app::Mode::host ? lanchat::app::run_headless_host(options.host)
                                                     : lanchat::app::run_headless_join(options.join);

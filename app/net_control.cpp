@@ -259,9 +259,28 @@ void NetControl::leave() {
   drop_server("the host left the room");
 }
 
+void NetControl::browse(bool on, std::uint16_t port) {
+  if (on == (browser_ != nullptr)) return;
+  if (!on) {
+    net_.post([b = std::move(browser_)] { b->stop(); });
+    browser_id_ = 0;
+    return;
+  }
+  net::BrowserConfig config;
+  config.port = port;
+  browser_ = net::Browser::create(net_.context(), config, events_);
+  browser_id_ = browser_->id();
+  net_.post([b = browser_] { b->start(); });
+}
+
+void NetControl::refresh_rooms() {
+  if (browser_) net_.post([b = browser_] { b->query(); });
+}
+
 void NetControl::shutdown() {
   join_starter();
   if (!net_.running()) return;
+  browse(false, 0);
   // Say bye and send everyone the shutdown notice before the thread goes; wait a little
   // for it to get out, never for long.
   std::promise<void> stopped;

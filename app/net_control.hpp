@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "net/browser.hpp"
 #include "net/client.hpp"
 #include "net/event_queue.hpp"
 #include "net/known_hosts.hpp"
@@ -49,6 +50,10 @@ class NetControl {
   void leave();
   // Before the window closes: stops gracefully (bounded wait), then joins the net thread.
   void shutdown();
+  // Looks for rooms on the LAN (the Join tab is open) or stops looking. Idempotent.
+  void browse(bool on, std::uint16_t port);
+  // Asks the LAN again at once (Refresh).
+  void refresh_rooms();
   // Asks our server and client for a snapshot of their state (after the queue overflowed).
   void resync();
 
@@ -56,7 +61,8 @@ class NetControl {
   // queue itself (source 0).
   bool owns(const net::Event& e) const {
     return e.source == 0 || (e.source == server_id_ && server_id_ != 0) ||
-           (e.source == client_id_ && client_id_ != 0);
+           (e.source == client_id_ && client_id_ != 0) ||
+           (e.source == browser_id_ && browser_id_ != 0);
   }
   // Sees every event the UI will see, before it does (starts the host's own client once
   // the server listens).
@@ -79,6 +85,8 @@ class NetControl {
   std::shared_ptr<net::Client> client_;
   net::InstanceId server_id_ = 0;
   net::InstanceId client_id_ = 0;
+  std::shared_ptr<net::Browser> browser_;
+  net::InstanceId browser_id_ = 0;
   ui::HostRequest hosting_;  // what we host, to start our own client once listening
   ui::JoinRequest joined_;   // what we joined last (to join again after TrustIdentity)
   // One client TLS context for every join (making it is crypto set-up: once, not per

@@ -135,6 +135,9 @@ struct WindowApp {
           } else if constexpr (std::is_same_v<T, ui::StopServer>) {
             model.mark_stopping();
             net.stop_server(act.reason);
+          } else if constexpr (std::is_same_v<T, ui::RefreshRooms>) {
+            net.refresh_rooms();
+            model.rooms.asked_again(net::now_ms());
           } else if constexpr (std::is_same_v<T, ui::LeaveRoom>) {
             net.leave();
             model.back_to_launcher();
@@ -215,7 +218,21 @@ struct WindowApp {
     return any;
   }
 
+  // The LAN is asked for rooms only while the Join tab is what the person looks at.
+  void follow_discovery() {
+    const bool want =
+        options.discovery && model.screen() == ui::Screen::launcher && launcher.tab == 1;
+    if (want == model.rooms.looking()) return;
+    net.browse(want, options.discovery_port);
+    if (want) {
+      model.rooms.begin(net::now_ms());
+    } else {
+      model.rooms.end();
+    }
+  }
+
   void draw() {
+    follow_discovery();
     ui::ActionList actions;
     ui::UiContext ctx{&fonts, &probe, scale, &actions, fonts.dejavu ? std::string() : fonts.note};
     const ImGuiViewport* vp = ImGui::GetMainViewport();
@@ -288,6 +305,7 @@ int run_window(const Options& options) {
     ImGui::GetIO().IniFilename = app.ini_file.c_str();
     app.settings = ui::load_settings(app.settings_file);
     app.launcher.load(app.settings);
+    app.launcher.discovery = options.discovery;
     app.chat.notifications = app.settings.notifications;
     app.probe.enabled = !options.test_report.empty();
 

@@ -211,6 +211,29 @@ struct ClientSnapshot {
   std::vector<std::string> users;
 };
 
+// ---- discovery: rooms announced on the LAN (net::Browser) ----
+struct FoundRoom {
+  std::string instance;  // the announcing server's run
+  std::string room;
+  std::string address;  // where to join: an address this machine heard it from
+  std::uint16_t port = 0;
+  std::uint32_t users = 0;
+  bool password = false;
+  TlsMode tls = TlsMode::off;
+  std::string fingerprint{};  // hex; empty without TLS
+  std::string version{};
+  int proto = 1;
+  std::int64_t seen = 0;  // ms since the epoch, last heard
+};
+// Every room heard of, whenever the list changes (coalesced).
+struct RoomsFound {
+  std::vector<FoundRoom> rooms;  // in the order first heard
+  std::int64_t since = 0;        // when looking began (ms since the epoch)
+  std::size_t interfaces = 0;    // LAN interfaces the queries went out on
+  std::string problem{};         // why fewer rooms may show than there are
+  std::uint64_t dropped = 0;     // datagrams dropped (malformed, spoofed, list full)
+};
+
 // Made by the consumer's queue, not by the network: events it had to drop because the
 // consumer fell too far behind (see EventQueue).
 struct EventsDropped {
@@ -226,7 +249,7 @@ using EventData =
                  ClientNotice, ClientLeave, ClientServerError, ClientSayFailed, ClientHistory,
                  ClientFound, ClientRejected, ClientRtt, ClientShutdown, ClientKicked,
                  ClientDisconnected, ClientClosed, ClientSnapshot, ClientSecured,
-                 ClientIdentityMismatch, EventsDropped>;
+                 ClientIdentityMismatch, RoomsFound, EventsDropped>;
 
 struct Event {
   Event() = default;

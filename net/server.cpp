@@ -73,6 +73,35 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
 
 Server::~Server() {
   for (auto& [id, c] : connections_) c->detach();
+  if (announcer_) announcer_->stop();
+}
+
+void Server::start_announcing() {
+  if (local_.address().is_loopback()) {
+    log(LogLevel::info, "not announced on the LAN: listening on " + local_.address().to_string() +
+                            ", which only this machine can reach");
+    return;
+  }
+  const bool one_address = !local_.address().is_unspecified();
+  auto describe = [weak = weak_from_this(), one_address] {
+    discovery::Announce a;
+    auto self = weak.lock();
+    if (!self) return a;
+    const ServerConfig& c = self->config_;
+    a.room = c.room;
+    a.port = self->local_.port();
+    a.users = static_cast<std::uint32_t>(self->room_.size());
+    a.password = !c.password.empty();
+    a.tls = c.tls.mode;
+    a.fingerprint = c.tls.mode == TlsMode::off ? std::string() : c.tls.fingerprint;
+    if (one_address) a.address = self->local_.address().to_string();
+    return a;
+  };
+  announcer_ = Announcer::create(io_, config_.announce, std::move(describe),
+                                 [weak = weak_from_this()](LogLevel level, std::string text) {
+                                   if (auto self = weak.lock()) self->log(level, std::move(text));
+                                 });
+  announcer_->start(local_.address());
 }
 
 namespace {
@@ -212,6 +241,7 @@ std::optional<std::string> Server::start() {
   }
   accept_next();
   housekeeping();
+  if (config_.announce.enabled) start_announcing();
   return std::nullopt;
 }
 
@@ -692,6 +722,7 @@ void Server::stop(std::string reason, std::function<void()> on_stopped) {
   on_stopped_ = std::move(on_stopped);
   asio::error_code ignored;
   acceptor_.close(ignored);
+  if (announcer_) announcer_->stop();  // the goodbye goes first: joiners stop offering it
   retry_timer_.cancel();
   presence_timer_.cancel();
   housekeeping_timer_.cancel();

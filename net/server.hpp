@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/announcer.hpp"
 #include "net/event_queue.hpp"
 #include "net/protocol.hpp"
 #include "net/room.hpp"
@@ -63,6 +64,8 @@ struct ServerConfig {
   // joining at once cost each member a few writes rather than 1,000. Chat messages and
   // replies never wait, and carry any notice queued before them, in order.
   std::chrono::milliseconds presence_batch{10};
+  // Telling the LAN about the room (off unless asked for; never on a loopback address).
+  AnnounceConfig announce;
 
   // Flood control: a token bucket per connection on `say` (0 = off). A person typing
   // never meets it; a pasted script loop does, and is told (rate_limited).
@@ -195,6 +198,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void on_store_status(const StoreStatus& s);
   Connection* moderated(std::uint64_t conn, const char* what);
   void emit_bans();
+  void start_announcing();
   void log(LogLevel level, std::string text) { events_.log(level, std::move(text)); }
 
   // Per address: connections, those not joined yet, and wrong passwords.
@@ -221,6 +225,7 @@ class Server : public std::enable_shared_from_this<Server> {
   asio::ip::tcp::endpoint local_;
   std::optional<asio::ip::tcp::endpoint> host_endpoint_;
   std::shared_ptr<Store> store_;
+  std::shared_ptr<Announcer> announcer_;
   bool store_failing_ = false;
   std::unordered_map<std::string, Ban> bans_;  // by address
   // Members the host muted, by address and nick, so that reconnecting does not unmute.

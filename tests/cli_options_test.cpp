@@ -52,3 +52,39 @@ TEST(CliOptions, DefaultsAreTheServersDefaults) {
   EXPECT_EQ(c.max_per_ip, d.max_per_ip);
   EXPECT_EQ(c.max_backlog_bytes, d.max_backlog_bytes);
 }
+
+TEST(CliOptions, HostsAnnounceUnlessToldNotTo) {
+  auto o = parse({"host", "--headless"});
+  EXPECT_TRUE(lanchat::app::server_config(o.host).announce.enabled);
+  EXPECT_EQ(lanchat::app::server_config(o.host).announce.port, 5555);
+  EXPECT_TRUE(o.discovery);
+
+  o = parse({"host", "--headless", "--no-announce"});
+  EXPECT_FALSE(lanchat::app::server_config(o.host).announce.enabled);
+
+  o = parse({"host", "--headless", "--announce-port", "6001"});
+  EXPECT_EQ(lanchat::app::server_config(o.host).announce.port, 6001);
+  EXPECT_EQ(o.discovery_port, 6001);
+
+  // --no-discovery keeps the whole program off the LAN's discovery, wherever it is written.
+  for (auto args : {std::vector<const char*>{"--no-discovery", "host"},
+                    std::vector<const char*>{"host", "--no-discovery"}}) {
+    o = parse(args);
+    EXPECT_FALSE(o.discovery);
+    EXPECT_FALSE(lanchat::app::server_config(o.host).announce.enabled);
+  }
+  // The library's own default stays quiet (tests and embedders never broadcast by accident).
+  EXPECT_FALSE(lanchat::net::ServerConfig{}.announce.enabled);
+}
+
+TEST(CliOptions, ListOptions) {
+  auto o = parse({"list"});
+  EXPECT_EQ(o.mode, lanchat::app::Mode::list);
+  EXPECT_DOUBLE_EQ(o.list.timeout, 1.5);
+  EXPECT_FALSE(o.list.json);
+  o = parse({"list", "--timeout", "0.4", "--json", "--watch", "--port", "6001"});
+  EXPECT_DOUBLE_EQ(o.list.timeout, 0.4);
+  EXPECT_TRUE(o.list.json);
+  EXPECT_TRUE(o.list.watch);
+  EXPECT_EQ(o.list.port, 6001);
+}

@@ -748,3 +748,22 @@ TEST(Cli, APasswordIsNeverSentWhereAnyoneCanReadIt) {
   EXPECT_NE(careful.stderr_text().find("password was not sent"), std::string::npos)
       << careful.stderr_text();
 }
+
+// `lanchat list` on a machine with no LAN: nothing to list, exit 0, and the reason and the
+// way on on stderr. Run in a network namespace of its own with only loopback, so that the
+// test's queries cannot reach the machine's real network.
+TEST(Cli, ListWithNoNetworkSaysWhyAndExitsZero) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace of its own";
+  Proc list({"list", "--timeout", "0.3"}, "unshare -n sh -c \"exec {cmd}\"");
+  EXPECT_EQ(list.wait(), 0);
+  EXPECT_EQ(list.line(100ms), std::nullopt);  // no room, no line
+  const std::string err = list.stderr_text();
+  EXPECT_NE(err.find("no rooms answered within 0.3 s"), std::string::npos) << err;
+  EXPECT_NE(err.find("no network interface is up besides loopback"), std::string::npos) << err;
+  EXPECT_NE(err.find("--no-announce"), std::string::npos) << err;
+  EXPECT_NE(err.find("lanchat join HOST:PORT"), std::string::npos) << err;
+
+  Proc json({"list", "--json", "--timeout", "0.3"}, "unshare -n sh -c \"exec {cmd}\"");
+  EXPECT_EQ(json.wait(), 0);
+  EXPECT_EQ(json.line(100ms), std::nullopt);
+}

@@ -405,3 +405,42 @@ TEST(ChatModel, BeingKickedEndsTheSessionWithTheHostsWords) {
   m.apply(net::ClientNotice{{"bob was muted by the host", 9}});
   EXPECT_EQ(m.lines().back().kind, LineKind::notice);
 }
+
+TEST(RoomsModel, ListsWhatDiscoveryFoundAndExplainsAnEmptyListOnlyAfterAWhile) {
+  ui::RoomsModel rooms;
+  net::FoundRoom lab;
+  lab.instance = "0123456789abcdef";
+  lab.room = "Lab 2";
+  lab.address = "10.0.0.5";
+  lab.port = 5555;
+  // Not looking (another tab): lists that arrive late are not shown.
+  rooms.apply(net::Event(net::RoomsFound{{lab}}));
+  EXPECT_TRUE(rooms.rooms().empty());
+
+  rooms.begin(1'000'000);
+  EXPECT_FALSE(rooms.nothing_found(1'000'000 + 2'000));  // still looking
+  EXPECT_TRUE(rooms.nothing_found(1'000'000 + 3'000));
+  rooms.asked_again(1'000'000 + 5'000);  // Refresh: patience starts over
+  EXPECT_FALSE(rooms.nothing_found(1'000'000 + 6'000));
+
+  rooms.apply(net::Event(net::RoomsFound{{lab}, 0, 1, "", 0}));
+  ASSERT_EQ(rooms.rooms().size(), 1u);
+  EXPECT_FALSE(rooms.nothing_found(1'000'000 + 60'000));
+  ASSERT_NE(rooms.find("0123456789abcdef"), nullptr);
+  EXPECT_EQ(rooms.find("0123456789abcdef")->address, "10.0.0.5");
+  EXPECT_EQ(rooms.find("ffff"), nullptr);
+  // The list is replaced whole: a room that went is gone.
+  rooms.apply(net::Event(net::RoomsFound{}));
+  EXPECT_TRUE(rooms.rooms().empty());
+
+  rooms.end();
+  EXPECT_FALSE(rooms.looking());
+  EXPECT_FALSE(rooms.nothing_found(1'000'000 + 60'000));
+}
+
+TEST(RoomsModel, SeenText) {
+  EXPECT_EQ(ui::seen_text(10'000, 10'500), "just now");
+  EXPECT_EQ(ui::seen_text(10'000, 14'200), "4 s ago");
+  EXPECT_EQ(ui::seen_text(10'000, 10'000 + 150'000), "2 min ago");
+  EXPECT_EQ(ui::seen_text(10'000, 9'000), "just now");  // a clock step back
+}

@@ -91,12 +91,14 @@ struct ShowContext {
 struct StopServer {
   std::string reason;
 };
-struct LeaveRoom {};  // back to the launcher (stops our server if we host)
+struct LeaveRoom {};
+// Ask the LAN again which rooms are there (the Join tab's Refresh).
+struct RefreshRooms {};  // back to the launcher (stops our server if we host)
 
 using Action =
     std::variant<HostRequest, JoinRequest, SendText, ChangeNick, OpenDirect, ShowInfo, Moderate,
                  Unban, SetNotifications, RejoinAs, RetrySay, DismissSay, LoadOlder, SearchFor,
-                 ShowContext, StopServer, LeaveRoom, TrustIdentity>;
+                 ShowContext, StopServer, LeaveRoom, TrustIdentity, RefreshRooms>;
 using ActionList = std::vector<Action>;
 
 }  // namespace lanchat::ui

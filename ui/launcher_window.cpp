@@ -4,6 +4,7 @@
 #include <imgui_stdlib.h>
 
 #include "net/address.hpp"
+#include "net/fingerprint.hpp"
 #include "net/protocol.hpp"
 
 namespace lanchat::ui {
@@ -156,6 +157,143 @@ void DrawHostTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   }
 }
 
+// A padlock and a shield, drawn rather than taken from a font: DejaVu Sans has neither.
+void LockIcon(ImDrawList* dl, ImVec2 p, float h, ImU32 col) {
+  const float w = h * 0.62f;
+  const ImVec2 body_min(p.x, p.y + h * 0.45f);
+  const ImVec2 body_max(p.x + w, p.y + h);
+  dl->AddRectFilled(body_min, body_max, col, h * 0.08f);
+  const ImVec2 centre(p.x + w * 0.5f, p.y + h * 0.45f);
+  dl->PathArcTo(centre, w * 0.32f, 3.14159f, 2.0f * 3.14159f, 10);
+  dl->PathStroke(col, 0, std::max(1.0f, h * 0.12f));
+}
+
+void ShieldIcon(ImDrawList* dl, ImVec2 p, float h, ImU32 col) {
+  const float w = h * 0.8f;
+  const ImVec2 pts[] = {{p.x, p.y + h * 0.12f},     {p.x + w * 0.5f, p.y},
+                        {p.x + w, p.y + h * 0.12f}, {p.x + w, p.y + h * 0.5f},
+                        {p.x + w * 0.5f, p.y + h},  {p.x, p.y + h * 0.5f}};
+  dl->AddConvexPolyFilled(pts, 6, col);
+}
+
+std::string room_address(const net::FoundRoom& r) {
+  const bool v6 = r.address.find(':') != std::string::npos;
+  return (v6 ? "[" + r.address + "]" : r.address) + ":" + std::to_string(r.port);
+}
+
+// Joins what the fields say; returns whether it went (fields valid, nothing missing).
+void TryJoin(LauncherState& s, const RoomsModel& rooms, UiContext& ctx) {
+  s.tried_join = true;
+  s.room_note.clear();
+  const auto host_err = net::check_host(s.join_host);
+  const auto port_err = port_error(s.join_port, false);
+  if (host_err || port_err || nick_error(s.join_nick)) return;
+  const std::uint16_t port = std::get<std::uint16_t>(net::parse_port(s.join_port, false));
+  if (const net::FoundRoom* r = rooms.find(s.selected_room);
+      r != nullptr && r->password && s.join_password.empty() && r->address == s.join_host &&
+      r->port == port) {
+    s.room_note = "\"" + r->room + "\" needs a password: type it, then Join.";
+    s.focus_password = true;
+    return;
+  }
+  ctx.actions->push_back(JoinRequest{s.join_host, port, s.join_nick, s.join_password});
+}
+
+// The rooms discovery found: one row each, a click picks it, a double-click joins it.
+void DrawRoomList(LauncherState& s, const UiModel& model, UiContext& ctx, bool& join_now) {
+  const RoomsModel& rooms = model.rooms;
+  const std::int64_t now = net::now_ms();
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("Rooms on your network");
+  ImGui::SameLine(ImGui::GetContentRegionAvail().x + ImGui::GetCursorPosX() -
+                  ImGui::CalcTextSize("Refresh").x - ImGui::GetStyle().FramePadding.x * 2);
+  if (ImGui::SmallButton("Refresh")) ctx.actions->push_back(RefreshRooms{});
+  ctx.probe->item("rooms.refresh");
+  const float row_h = ImGui::GetTextLineHeightWithSpacing();
+  const float list_h = row_h * 5.5f + ImGui::GetStyle().CellPadding.y * 12;
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
+                                ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingStretchProp;
+  nlohmann::json listed = nlohmann::json::array();
+  if (ImGui::BeginTable("##rooms", 5, flags, ImVec2(-1, list_h))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("Room", ImGuiTableColumnFlags_WidthStretch, 3.0f);
+    ImGui::TableSetupColumn("Address", ImGuiTableColumnFlags_WidthStretch, 3.0f);
+    ImGui::TableSetupColumn("People", ImGuiTableColumnFlags_WidthStretch, 1.2f);
+    ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthFixed, row_h * 1.6f);
+    ImGui::TableSetupColumn("Seen", ImGuiTableColumnFlags_WidthStretch, 1.6f);
+    ImGui::TableHeadersRow();
+    const ImU32 icon_col = ImGui::GetColorU32(colour::warn);
+    const ImU32 shield_col = ImGui::GetColorU32(colour::ok);
+    for (const net::FoundRoom& r : rooms.rooms()) {
+      ImGui::PushID(r.instance.c_str());
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      const bool selected = s.selected_room == r.instance;
+      if (ImGui::Selectable(
+              r.room.c_str(), selected,
+              ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowDoubleClick)) {
+        s.selected_room = r.instance;
+        s.join_host = r.address;
+        s.join_port = std::to_string(r.port);
+        s.room_note.clear();
+        if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) join_now = true;
+      }
+      ctx.probe->item("rooms.row." + r.room);
+      if (ImGui::IsItemHovered()) {
+        std::string tip =
+            r.room + "\n" + room_address(r) + "\n" +
+            (r.password ? "Needs a password\n" : "No password\n") +
+            (r.tls == net::TlsMode::off
+                 ? std::string("Not encrypted")
+                 : "Encrypted; host identity\n" + net::grouped_fingerprint(r.fingerprint)) +
+            "\nlanchat " + r.version + "\nDouble-click to join";
+        ImGui::SetTooltip("%s", tip.c_str());
+      }
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(room_address(r).c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("%u", r.users);
+      ImGui::TableNextColumn();
+      const ImVec2 p = ImGui::GetCursorScreenPos();
+      const float h = ImGui::GetTextLineHeight() * 0.85f;
+      ImDrawList* dl = ImGui::GetWindowDrawList();
+      if (r.password) LockIcon(dl, ImVec2(p.x, p.y + h * 0.1f), h, icon_col);
+      if (r.tls != net::TlsMode::off)
+        ShieldIcon(dl, ImVec2(p.x + h * 0.9f, p.y + h * 0.1f), h, shield_col);
+      ImGui::Dummy(ImVec2(h * 1.8f, h));
+      ImGui::TableNextColumn();
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+      ImGui::TextUnformatted(seen_text(r.seen, now).c_str());
+      ImGui::PopStyleColor();
+      ImGui::PopID();
+      listed.push_back({{"room", r.room},
+                        {"address", r.address},
+                        {"port", r.port},
+                        {"users", r.users},
+                        {"password", r.password},
+                        {"tls", net::to_string(r.tls)}});
+    }
+    ImGui::EndTable();
+  }
+  ctx.probe->item("rooms.list");
+  ctx.probe->fact("rooms", listed);
+  const bool explain = rooms.nothing_found(now);
+  ctx.probe->fact("rooms.nothing_found", explain);
+  if (rooms.rooms().empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, explain ? colour::warn : colour::dim);
+    if (!explain) {
+      ImGui::TextWrapped("Looking for rooms…");
+    } else {
+      ImGui::TextWrapped(
+          "No room answered. That usually means the host is on another subnet (announcements "
+          "do not cross routers), a firewall blocks UDP port 5555, or the host started with "
+          "--no-announce. Ask the host for its address and type it below.");
+    }
+    if (explain && !rooms.problem().empty()) ImGui::TextWrapped("(%s)", rooms.problem().c_str());
+    ImGui::PopStyleColor();
+  }
+}
+
 void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   const auto host_err = net::check_host(s.join_host);
   const auto port_err = port_error(s.join_port, false);
@@ -167,6 +305,14 @@ void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   }
   go |= Field("Your nick", "##join_nick", s.join_nick, nick_err, s.tried_join, ctx, "join.nick");
   NetworkError(model, ErrorField::nick);
+  if (s.discovery) {
+    ImGui::Spacing();
+    DrawRoomList(s, model, ctx, go);
+    ImGui::Spacing();
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextUnformatted("…or join by address");
+    ImGui::PopStyleColor();
+  }
   ImGui::Columns(2, "##joinaddr", false);
   go |=
       Field("Server address", "##join_host", s.join_host, host_err, s.tried_join, ctx, "join.host");
@@ -176,23 +322,26 @@ void DrawJoinTab(LauncherState& s, const UiModel& model, UiContext& ctx) {
   ImGui::Columns(1);
   NetworkError(model, ErrorField::address);
   if (!model.busy() && model.chat.mismatch()) TrustButton(*model.chat.mismatch(), ctx);
+  if (s.focus_password) {
+    ImGui::SetKeyboardFocusHere();  // the next focusable item: the input under its label
+    s.focus_password = false;
+  }
   go |= Field("Room password (if the room has one)", "##join_pw", s.join_password, std::nullopt,
               false, ctx, "join.password", ImGuiInputTextFlags_Password);
   NetworkError(model, ErrorField::password);
+  if (!s.room_note.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::warn);
+    ImGui::TextWrapped("%s", s.room_note.c_str());
+    ImGui::PopStyleColor();
+    ctx.probe->fact("room_note", s.room_note);
+  }
   ImGui::Spacing();
   ImGui::BeginDisabled(model.busy());
   go |= ImGui::Button(model.busy() ? "Connecting…" : "Join", ImVec2(-1, 0));
   ctx.probe->item("join.start");
   ImGui::EndDisabled();
   NetworkError(model, ErrorField::none);
-  if (go && !model.busy()) {
-    s.tried_join = true;
-    if (!host_err && !port_err && !nick_err) {
-      ctx.actions->push_back(
-          JoinRequest{s.join_host, std::get<std::uint16_t>(net::parse_port(s.join_port, false)),
-                      s.join_nick, s.join_password});
-    }
-  }
+  if (go && !model.busy()) TryJoin(s, model.rooms, ctx);
 }
 
 }  // namespace

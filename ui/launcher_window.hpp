@@ -24,6 +24,11 @@ struct LauncherState {
   bool tried_host = false;  // show "empty" errors only after a first attempt
   bool tried_join = false;
   bool focus_first = true;
+  // Rooms found on the LAN (the Join tab's list).
+  bool discovery = true;      // off with --no-discovery: the list is not shown
+  std::string selected_room;  // its instance id
+  std::string room_note;      // what the picked room still needs ("type the password")
+  bool focus_password = false;
 
   void load(const Settings& s);
   void store(Settings& s) const;

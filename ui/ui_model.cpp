@@ -39,6 +39,7 @@ void UiModel::fail(std::string message, ErrorField field) {
 void UiModel::apply(const net::Event& event) {
   // Late events from a session the user already left must not leak into the next one (the
   // app also drops events from server and client instances it no longer owns).
+  rooms.apply(event);
   const bool live = busy_ || screen_ == Screen::room;
   if (!live) return;
   if (hosting_) server.apply(event);

@@ -5,6 +5,7 @@
 
 #include "ui/actions.hpp"
 #include "ui/chat_model.hpp"
+#include "ui/rooms_model.hpp"
 #include "ui/search_model.hpp"
 #include "ui/server_model.hpp"
 
@@ -32,6 +33,7 @@ class UiModel {
   ChatModel chat;
   ServerModel server;
   SearchModel search;
+  RoomsModel rooms;  // the Join tab's list, whatever screen is up
 
  private:
   void fail(std::string message, ErrorField field);

@@ -94,7 +94,11 @@ class Notifications:
 class Window:
     """A lanchat window process and its test report."""
 
-    def __init__(self, binary, xvfb, artifacts, args=(), name="window", extra_env=None):
+    def __init__(self, binary, xvfb, artifacts, args=(), name="window", extra_env=None,
+                 discovery=False, prefix=()):
+        """discovery: let the Join tab look for rooms (only inside a test's own network
+        namespaces: a query would otherwise reach the machine's real LAN). prefix: a
+        command to run the window under (`ip netns exec NS`)."""
         self.xvfb = xvfb
         self.artifacts = artifacts
         self.tmp = tempfile.mkdtemp(prefix="lanchat-e2e-")
@@ -112,7 +116,10 @@ class Window:
         self.env = env
         self.log_path = os.path.join(artifacts, f"{name}.log")
         self.log = open(self.log_path, "w")
-        cmd = [binary, *args, "--test-report", self.report_path, "--screenshot", self.shot_path]
+        cmd = [*prefix, binary, *args, "--test-report", self.report_path, "--screenshot",
+               self.shot_path]
+        if not discovery:
+            cmd.append("--no-discovery")
         # A new Xvfb on a display number the previous test just released can refuse the very
         # first client for a moment. Relaunch only for exactly that message; any other early
         # exit fails the test.
@@ -160,6 +167,13 @@ class Window:
         subprocess.run(["xdotool", *args], env=self.env, check=True)
 
     def click(self, name):
+        self.aim(name)
+        self.xdo("mousedown", "1")
+        time.sleep(0.12)
+        self.xdo("mouseup", "1")
+        time.sleep(0.2)
+
+    def aim(self, name):
         x0, y0, x1, y1 = self.widget(name)
         cx, cy = int((x0 + x1) / 2), int((y0 + y1) / 2)
 
@@ -182,9 +196,15 @@ class Window:
                 if attempt == 4:
                     raise
         time.sleep(0.05)
-        self.xdo("mousedown", "1")
-        time.sleep(0.12)
-        self.xdo("mouseup", "1")
+
+    def double_click(self, name):
+        """Two presses within ImGui's double-click time (0.3 s), each seen by a frame."""
+        self.aim(name)
+        for _ in range(2):
+            self.xdo("mousedown", "1")
+            time.sleep(0.06)
+            self.xdo("mouseup", "1")
+            time.sleep(0.06)
         time.sleep(0.2)
 
     def wheel(self, name, notches, up=True):

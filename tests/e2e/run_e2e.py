@@ -502,7 +502,72 @@ def scenario_people(binary, art):
         x.close()
 
 
-SCENARIOS = {"people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+def scenario_discovery(binary, art):
+    """Two machines on one LAN (network namespaces on a bridge): one hosts headless, the
+    other opens lanchat, finds the room in the Join tab and joins it with a double-click. A
+    room with a password asks for it first. Needs root for the namespaces (skipped: 77)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netns"))
+    from lan import Lan, can_make_namespaces
+    tag = f"le{os.getpid() % 10000}"
+    if os.geteuid() != 0 or not can_make_namespaces(tag):
+        print("skipped: network namespaces need root")
+        sys.exit(77)
+    lan = Lan(tag, ["a", "b"], subnet="10.233.5")
+    x = Xvfb()
+    hosts = []
+    win = None
+    try:
+        for name, extra in (("Lab 2", []), ("Quiz", ["--port", "5556", "--password", "s3cret"])):
+            h = Headless(lan.run("a", binary)[0], [*lan.run("a", binary)[1:], "host", "--name",
+                         name, "--no-store", *extra], art, f"discovery-host-{len(hosts)}")
+            hosts.append(h)
+            h.wait_out("listening on")
+        win = Window(binary, x, art, name="discovery-window", discovery=True,
+                     prefix=lan.run("b"))
+        win.click("tab.join")
+        win.replace_field("join.nick", "Zoë")
+        rooms = win.wait_fact("rooms", lambda v: v is not None and len(v) == 2, 5)
+        by_name = {r["room"]: r for r in win.facts()["rooms"]}
+        check(by_name["Lab 2"]["address"] == lan.addr["a"] and by_name["Lab 2"]["port"] == 5555,
+              f"Lab 2 listed at the host's address: {rooms}")
+        check(by_name["Quiz"]["password"] and by_name["Quiz"]["tls"] == "required",
+              "Quiz listed with its password and TLS")
+        time.sleep(0.5)
+        win.screenshot("join-discovered")
+
+        # The room with a password asks for it instead of failing.
+        win.double_click("rooms.row.Quiz")
+        win.wait_fact("room_note", lambda v: v is not None and "needs a password" in v)
+        check(win.facts().get("screen") == "launcher", "no join without the password")
+        win.type("s3cret")
+        win.key("Return")
+        win.wait_fact("screen", lambda v: v == "join")
+        hosts[1].wait_out("joined as Zoë")
+    finally:
+        if win and win.alive():
+            win.close()
+    try:
+        # A fresh window: one double-click on Lab 2 joins it.
+        win = Window(binary, x, art, name="discovery-window-2", discovery=True,
+                     prefix=lan.run("b"))
+        win.click("tab.join")
+        win.replace_field("join.nick", "Ana")
+        win.wait_fact("rooms", lambda v: v is not None and len(v) == 2, 5)
+        win.double_click("rooms.row.Lab 2")
+        win.wait_fact("screen", lambda v: v == "join")
+        hosts[0].wait_out("joined as Ana")
+        win.wait_fact("users", lambda v: v == ["Ana"])
+        print("joined a discovered room with one double-click")
+    finally:
+        if win and win.alive():
+            win.close()
+        for h in hosts:
+            h.stop()
+        x.close()
+        lan.close()
+
+
+SCENARIOS = {"discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
              "host_refused": scenario_host_refused}
 
 

@@ -14,7 +14,7 @@ pkgs=(
   libnotify-dev libssl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libgtest-dev googletest xvfb xauth xdotool netcat-openbsd python3 iproute2
+  pkgs+=(libgtest-dev googletest xvfb xauth xdotool xclip netcat-openbsd python3 iproute2
          clang libclang-rt-14-dev dbus dunst openssl)
 fi
 if [[ "${1:-}" == "--bench" ]]; then

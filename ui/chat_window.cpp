@@ -649,6 +649,7 @@ void Submit(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     return;
   }
   if (!Run(s, model, ctx, text)) return;
+  s.last_sent = s.input;
   s.input.clear();
   s.input_error.clear();
   s.jump_to_bottom = true;
@@ -659,11 +660,21 @@ void Submit(ChatViewState& s, const UiModel& model, UiContext& ctx) {
 struct Completion {
   ChatViewState* state;
   const ChatModel* model;
+  bool recall = false;  // Up was pressed in an empty input
 };
 
 int complete_nick(ImGuiInputTextCallbackData* d) {
-  if (d->EventFlag != ImGuiInputTextFlags_CallbackCompletion) return 0;
   auto& c = *static_cast<Completion*>(d->UserData);
+  if (d->EventFlag == ImGuiInputTextFlags_CallbackAlways) {
+    // Up in an empty input: the last message sent, to correct and send again. In a message
+    // being written, Up keeps moving the cursor. (ImGui 1.86 has no history callback for a
+    // multi-line input, and ignores changes made to an active input from outside.)
+    if (c.recall && d->BufTextLen == 0 && !c.state->last_sent.empty()) {
+      d->InsertChars(0, c.state->last_sent.c_str());
+    }
+    return 0;
+  }
+  if (d->EventFlag != ImGuiInputTextFlags_CallbackCompletion) return 0;
   ChatViewState& s = *c.state;
   const bool cycling =
       s.completion_start >= 0 && d->CursorPos == s.completion_end && !s.completions.empty();
@@ -703,8 +714,9 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
     ImGui::SetKeyboardFocusHere();
     s.refocus = false;
   }
-  // Enter sends; Shift+Enter (and Ctrl+Enter) start a new line. ImGui 1.86 only knows
-  // Ctrl+Enter for that, so Shift is presented as Ctrl for this one widget.
+  // Enter and Ctrl+Enter send; Shift+Enter starts a new line. ImGui 1.86 only knows
+  // Ctrl+Enter for a new line, so for this one widget Shift is presented as Ctrl and Ctrl
+  // as nothing.
   const bool enter = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
                      ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_KeyPadEnter));
   // (1.86 asserts that KeyMods agrees with KeyCtrl, so both change together.)
@@ -713,15 +725,28 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
   if (enter && io.KeyShift) {
     io.KeyCtrl = true;
     io.KeyMods |= ImGuiKeyModFlags_Ctrl;
+  } else if (enter && io.KeyCtrl) {
+    io.KeyCtrl = false;
+    io.KeyMods &= ~ImGuiKeyModFlags_Ctrl;
   }
-  Completion completion{&s, &model.chat};
-  const bool submitted = ImGui::InputTextMultiline("##input", &s.input, ImVec2(-send_w, h),
-                                                   ImGuiInputTextFlags_EnterReturnsTrue |
-                                                       ImGuiInputTextFlags_CtrlEnterForNewLine |
-                                                       ImGuiInputTextFlags_CallbackCompletion,
-                                                   complete_nick, &completion);
+  const bool escape = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)) &&
+                      !ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId);
+  Completion completion{
+      &s, &model.chat,
+      s.input.empty() && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))};
+  const bool submitted = ImGui::InputTextMultiline(
+      "##input", &s.input, ImVec2(-send_w, h),
+      ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine |
+          ImGuiInputTextFlags_CallbackCompletion | ImGuiInputTextFlags_CallbackAlways,
+      complete_nick, &completion);
   io.KeyCtrl = saved_ctrl;
   io.KeyMods = saved_mods;
+  if (escape && (ImGui::IsItemActive() || ImGui::IsItemDeactivated())) {
+    // Escape clears what was being written (ImGui would only give up the edit).
+    s.input.clear();
+    s.input_error.clear();
+    s.refocus = true;
+  }
   ctx.probe->item("chat.input");
   ImGui::SameLine();
   const bool clicked = ImGui::Button("Send", ImVec2(-1, h));
@@ -743,12 +768,52 @@ void DrawInput(ChatViewState& s, const UiModel& model, UiContext& ctx) {
       ImGui::Text("To %s only · Enter sends · /me for an action", s.view.c_str());
     } else {
       ImGui::TextUnformatted(
-          "Enter sends · Shift+Enter adds a line · Tab completes a nick · /help");
+          "Enter sends · Shift+Enter adds a line · Up edits the last · Tab completes a nick · "
+          "/help");
     }
     ImGui::PopStyleColor();
   }
   ctx.probe->fact("input", s.input);
   ctx.probe->fact("input_error", s.input_error);
+}
+
+// While the reader is scrolled up, messages that arrive below are counted on a bar at the
+// bottom of the history; clicking it (or End) follows the newest lines again.
+void DrawJumpToLatest(ChatViewState& s, const Conversation& c, bool at_bottom, UiContext& ctx) {
+  const std::uint64_t end = c.first_line + c.lines.size();
+  if (s.seen_conversation != c.id) {
+    s.seen_conversation = c.id;
+    s.seen_end = end;
+  }
+  if (at_bottom || s.jump_to_bottom) s.seen_end = end;
+  std::uint64_t fresh = 0;
+  for (std::uint64_t n = std::max(s.seen_end, c.first_line); n < end; ++n) {
+    if (line_at(c, n).kind == LineKind::message) ++fresh;
+  }
+  ctx.probe->fact("new_below", fresh);
+  if (fresh == 0) return;
+  const std::string label =
+      std::to_string(fresh) + (fresh == 1 ? " new message" : " new messages") + " — jump to latest";
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const ImVec2 text = ImGui::CalcTextSize(label.c_str());
+  const float w = text.x + style.FramePadding.x * 2;
+  const float h = text.y + style.FramePadding.y * 2;
+  const ImVec2 saved = ImGui::GetCursorPos();
+  ImGui::SetCursorPos(
+      ImVec2(std::max(0.0f, (ImGui::GetWindowWidth() - w) * 0.5f),
+             ImGui::GetScrollY() + ImGui::GetWindowHeight() - h - style.WindowPadding.y));
+  // The input below usually holds ImGui's active id, which keeps a Button from taking the
+  // first click; the bar answers the click itself so that one click is enough.
+  const bool pressed = ImGui::Button(label.c_str());
+  const bool clicked = ImGui::IsWindowHovered(ImGuiHoveredFlags_AllowWhenBlockedByActiveItem) &&
+                       ImGui::IsMouseClicked(ImGuiMouseButton_Left) &&
+                       ImGui::IsMouseHoveringRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+  if (pressed || clicked) {
+    s.jump_to_bottom = true;
+    s.refocus = true;
+  }
+  ctx.probe->item("chat.jump_latest");
+  ImGui::SetCursorPos(saved);
 }
 
 void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, UiContext& ctx,
@@ -759,6 +824,20 @@ void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, Ui
   const float row_h = ImGui::GetTextLineHeightWithSpacing();
   if (s.content_width > 0) {
     if (auto y = update_rows(s, c, s.content_width, row_h)) s.scroll_to = *y;
+  }
+  // Page Up/Down scroll the history whatever has the keyboard (the input always does).
+  if (!ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId) && s.page_height > 0) {
+    const float page = s.page_height * 0.9f;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageUp))) {
+      s.scroll_to = std::max(0.0f, s.scroll_y - page);
+    } else if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageDown))) {
+      s.scroll_to = s.scroll_y + page;  // ImGui clamps it to the end
+    }
+    // End (in an empty input; Ctrl+End anywhere) follows the newest lines again.
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_End)) &&
+        (s.input.empty() || ImGui::GetIO().KeyCtrl)) {
+      s.jump_to_bottom = true;
+    }
   }
   if (s.scroll_to) {
     ImGui::SetNextWindowScroll(ImVec2(-1.0f, *s.scroll_to));
@@ -774,11 +853,23 @@ void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, Ui
         c.peer.c_str());
     ImGui::PopStyleColor();
   }
+  s.page_height = ImGui::GetWindowHeight();
+  // The line under the pointer, for the menu's Copy text.
+  std::optional<std::uint64_t> hovered_line;
+  const float left = ImGui::GetWindowPos().x;
+  const float right = left + ImGui::GetWindowWidth();
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(s.rows.size()));
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      draw_row(s.rows[static_cast<std::size_t>(i)], c);
+      const ChatRow& row = s.rows[static_cast<std::size_t>(i)];
+      const float y0 = ImGui::GetCursorScreenPos().y;
+      draw_row(row, c);
+      if (static_cast<std::size_t>(i) + 1 == s.rows.size()) ctx.probe->item("chat.row.last");
+      if (!row.day && ImGui::IsMouseHoveringRect(
+                          ImVec2(left, y0), ImVec2(right, ImGui::GetCursorScreenPos().y), false)) {
+        hovered_line = row.line;
+      }
     }
   }
   clipper.End();
@@ -795,7 +886,9 @@ void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, Ui
     ctx.actions->push_back(LoadOlder{m.oldest_id()});
   }
   // Follow new lines only when the reader is already at the bottom (or just sent).
-  const bool at_bottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY();
+  // SetScrollHereY puts the last line at the bottom, which can leave the window's own
+  // padding (a few pixels) below: that is the bottom too.
+  const bool at_bottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - row_h * 0.5f;
   if (at_bottom && !s.rows.empty()) s.seen_bottom = true;
   if (s.jump_to_bottom || at_bottom) {
     ImGui::SetScrollHereY(1.0f);
@@ -803,10 +896,27 @@ void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, Ui
   }
   s.at_bottom = at_bottom;
   s.scroll_y = ImGui::GetScrollY();
+  DrawJumpToLatest(s, c, at_bottom, ctx);
   if (ImGui::BeginPopupContextWindow("##history_menu")) {
+    if (ImGui::IsWindowAppearing()) s.menu_line = hovered_line;
+    const ChatLine* line = nullptr;
+    if (s.menu_line && *s.menu_line >= c.first_line &&
+        *s.menu_line < c.first_line + c.lines.size()) {
+      line = &line_at(c, *s.menu_line);
+    }
+    if (line != nullptr && !line->text.empty()) {
+      if (ImGui::MenuItem("Copy text")) ImGui::SetClipboardText(line->text.c_str());
+      ctx.probe->item("menu.copy_text");
+      if (ImGui::MenuItem("Copy with nick and time")) {
+        ImGui::SetClipboardText(line_as_text(*line).c_str());
+      }
+      ctx.probe->item("menu.copy_line");
+      ImGui::Separator();
+    }
     if (ImGui::MenuItem("Copy the whole conversation")) {
       ImGui::SetClipboardText(chat_as_text(c).c_str());
     }
+    ctx.probe->item("menu.copy_all");
     ImGui::EndPopup();
   }
   ImGui::EndChild();

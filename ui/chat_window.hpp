@@ -58,6 +58,15 @@ struct ChatViewState {
   int completion_start = -1;
   int completion_end = -1;
   bool notifications = true;  // the Options menu's switch (the app owns the setting)
+  // The last message sent (Up in an empty input brings it back to edit and send again).
+  std::string last_sent;
+  // Lines of the conversation seen at the bottom: those after it arrived while the reader
+  // was scrolled up ("3 new messages — jump to latest").
+  std::uint64_t seen_end = 0;
+  std::uint64_t seen_conversation = ~0ull;
+  float page_height = 0.0f;  // the history's height (Page Up/Down)
+  // The line under the pointer when the history's menu opened (Copy text).
+  std::optional<std::uint64_t> menu_line;
 };
 
 // Lines laid out per frame while re-wrapping after a resize.

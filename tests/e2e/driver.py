@@ -197,6 +197,19 @@ class Window:
                     raise
         time.sleep(0.05)
 
+    def right_click(self, name):
+        self.aim(name)
+        self.xdo("mousedown", "3")
+        time.sleep(0.12)
+        self.xdo("mouseup", "3")
+        time.sleep(0.2)
+
+    def clipboard(self):
+        """The X clipboard's text, as another program pasting it would get it."""
+        r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=self.env,
+                           capture_output=True, text=True, timeout=10)
+        return r.stdout
+
     def double_click(self, name):
         """Two presses within ImGui's double-click time (0.3 s), each seen by a frame."""
         self.aim(name)

@@ -567,7 +567,81 @@ def scenario_discovery(binary, art):
         lan.close()
 
 
-SCENARIOS = {"discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+def scenario_keys_copy(binary, art):
+    """The chat as people expect a desktop chat to behave: Ctrl+Enter sends, Up brings back
+    the last message, Escape clears, right-click copies one message (read back from the X
+    clipboard), Page Up scrolls, and new messages below show a bar that jumps to them."""
+    x = Xvfb()
+    host, port = start_headless_host(binary, art, "keys-host",
+                                     extra=["--no-store", "--max-msg-rate", "0"])
+    win = carol = None
+    try:
+        win = Window(binary, x, art, args=["join", f"127.0.0.1:{port}", "--nick", "Zoë"],
+                     name="keys-window")
+        win.wait_fact("screen", lambda v: v == "join")
+        carol = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "carol"], art, "keys-carol")
+        carol.wait_out("you joined")
+
+        win.click("chat.input")
+        win.type("sent with Ctrl+Enter")
+        win.key("ctrl+Return")
+        carol.wait_out("<Zoë> sent with Ctrl+Enter")
+        win.wait_fact("input", lambda v: v == "")
+        win.key("Up")
+        win.wait_fact("input", lambda v: v == "sent with Ctrl+Enter")
+        win.key("Escape")
+        win.wait_fact("input", lambda v: v == "")
+        win.type("typed, then thought better of it")
+        win.key("Escape")
+        win.wait_fact("input", lambda v: v == "")
+
+        # Right-click a message: Copy text, then Copy with nick and time.
+        carol.say("the answer is 42 → see page 7")
+        win.wait_fact("chat_lines", lambda v: v and v[-1].endswith("the answer is 42 → see page 7"))
+        time.sleep(0.3)
+        win.right_click("chat.row.last")
+        win.click("menu.copy_text")
+        wait_until(lambda: win.clipboard() == "the answer is 42 → see page 7", 5, "copied text")
+        win.right_click("chat.row.last")
+        win.click("menu.copy_line")
+        wait_until(lambda: re.fullmatch(r"\[\d\d:\d\d:\d\d\] <carol> the answer is 42 → see page 7\n?",
+                                        win.clipboard()), 5, "copied line with nick and time")
+        print(f"clipboard: {win.clipboard()!r}")
+
+        # Enough history to scroll; Page Up leaves the bottom, new messages are counted.
+        for i in range(60):
+            carol.say(f"line {i:02d}")
+        win.wait_fact("chat_lines", lambda v: v and v[-1].endswith("line 59"))
+        time.sleep(0.3)
+        win.key("Prior")
+        win.key("Prior")
+        for i in range(3):
+            carol.say(f"while you read {i}")
+        win.wait_fact("new_below", lambda v: v == 3)
+        time.sleep(0.3)
+        win.screenshot("jump-to-latest")
+        win.click("chat.jump_latest")
+        win.wait_fact("new_below", lambda v: v == 0)
+        # Once more, with End.
+        win.key("Prior")
+        carol.say("one more")
+        win.wait_fact("new_below", lambda v: v == 1)
+        win.click("chat.input")
+        win.key("End")
+        win.wait_fact("new_below", lambda v: v == 0)
+        carol.say("and we follow again")
+        win.wait_fact("chat_lines", lambda v: v and v[-1].endswith("and we follow again"))
+        check(win.facts().get("new_below") == 0, "at the bottom, new lines are followed")
+    finally:
+        for p in (carol, host):
+            if p:
+                p.stop()
+        if win and win.alive():
+            win.close()
+        x.close()
+
+
+SCENARIOS = {"keys_copy": scenario_keys_copy, "discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
              "host_refused": scenario_host_refused}
 
 

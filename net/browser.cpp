@@ -25,8 +25,7 @@ std::shared_ptr<Browser> Browser::create(asio::io_context& io, BrowserConfig con
 }
 
 Browser::Browser(asio::io_context& io, BrowserConfig config, EventQueue& events)
-    : io_(io),
-      config_(config),
+    : config_(std::move(config)),
       events_(events, next_instance_id()),
       listen_v4_(io),
       listen_v6_(io),

@@ -60,7 +60,6 @@ class Browser : public std::enable_shared_from_this<Browser> {
   void sweep();
   void send_queries();
 
-  asio::io_context& io_;
   BrowserConfig config_;
   EventSink events_;
   Socket listen_v4_, listen_v6_;  // the discovery port: announcements and goodbyes

@@ -10,17 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "app/headless.hpp"
+#include "net/address.hpp"
 #include "net/browser.hpp"
 #include "net/fingerprint.hpp"
 
 namespace lanchat::app {
 
 namespace {
-
-std::string host_port(const net::FoundRoom& r) {
-  const bool v6 = r.address.find(':') != std::string::npos;
-  return (v6 ? "[" + r.address + "]" : r.address) + ":" + std::to_string(r.port);
-}
 
 void print_room(const net::FoundRoom& r, const ListOptions& options, const char* event) {
   if (options.json) {
@@ -42,18 +38,13 @@ void print_room(const net::FoundRoom& r, const ListOptions& options, const char*
     return;
   }
   if (event != nullptr) std::cout << std::left << std::setw(8) << event;
-  std::cout << std::left << std::setw(24) << r.room << "  " << std::setw(22) << host_port(r) << "  "
-            << r.users << (r.users == 1 ? " person " : " people ")
-            << (r.password ? " password" : " open    ") << "  "
+  std::cout << std::left << std::setw(24) << r.room << "  " << std::setw(22)
+            << net::host_port_text(r.address, r.port) << "  " << r.users
+            << (r.users == 1 ? " person " : " people ") << (r.password ? " password" : " open    ")
+            << "  "
             << (r.tls == net::TlsMode::off ? std::string("not encrypted")
                                            : "encrypted " + net::short_fingerprint(r.fingerprint))
             << "  lanchat " << r.version << '\n';
-}
-
-bool same(const net::FoundRoom& a, const net::FoundRoom& b) {
-  return a.room == b.room && a.address == b.address && a.port == b.port && a.users == b.users &&
-         a.password == b.password && a.tls == b.tls && a.fingerprint == b.fingerprint &&
-         a.version == b.version;
 }
 
 // Prints what changed between two lists; returns the new one by instance.
@@ -69,7 +60,7 @@ std::map<std::string, net::FoundRoom> print_changes(
     auto it = before.find(r.instance);
     if (it == before.end()) {
       print_room(r, options, "found");
-    } else if (!same(it->second, r)) {
+    } else if (!net::same_listing(it->second, r)) {
       print_room(r, options, "changed");
     }
   }

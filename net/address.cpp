@@ -56,6 +56,11 @@ std::optional<std::string> check_host(std::string_view host) {
   return std::nullopt;
 }
 
+std::string host_port_text(std::string_view host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string_view::npos;
+  return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
 std::variant<HostPort, std::string> parse_host_port(std::string_view text,
                                                     std::uint16_t default_port) {
   HostPort hp{std::string(), default_port};

@@ -72,10 +72,7 @@ void Announcer::on_datagram(Socket& s, std::size_t size) {
     report_drops();
     return;
   }
-  auto a = describe_();
-  a.instance = instance_;
-  a.interval_ms = static_cast<std::uint32_t>(config_.interval.count());
-  auto datagram = std::make_shared<std::string>(discovery::encode(a));
+  auto datagram = std::make_shared<std::string>(announcement());
   ++stats_.answered;
   s.socket.async_send_to(asio::buffer(*datagram), s.from,
                          [datagram](const asio::error_code&, std::size_t) {});
@@ -111,12 +108,16 @@ void Announcer::report_drops() {
                            " queries unanswered (rate limit)");
 }
 
-void Announcer::tick() {
-  if (stopped_) return;
+std::string Announcer::announcement() {
   auto a = describe_();
   a.instance = instance_;
   a.interval_ms = static_cast<std::uint32_t>(config_.interval.count());
-  send_all(discovery::encode(a));
+  return discovery::encode(a);
+}
+
+void Announcer::tick() {
+  if (stopped_) return;
+  send_all(announcement());
   report_drops();
   // Twice in the first second (a datagram can be lost), then every interval, with a
   // little jitter so that hosts started together do not stay in step.

@@ -61,6 +61,7 @@ class Announcer : public std::enable_shared_from_this<Announcer> {
   using Socket = DatagramSocket;
   void receive(Socket& s);
   void on_datagram(Socket& s, std::size_t size);
+  std::string announcement();  // the room as of now, encoded
   void tick();
   void send_all(const std::string& datagram);
   bool may_answer(const asio::ip::address& to);

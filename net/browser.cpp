@@ -45,7 +45,7 @@ void Browser::start() {
     // No IPv6 here, or the port is taken: IPv4 alone still finds every room.
   }
   if (open_shared_udp(ask_v4_.socket, false, 0)) {
-    problems = "cannot send queries over IPv4";
+    problems += std::string(problems.empty() ? "" : "; ") + "cannot send queries over IPv4";
   }
   (void)open_shared_udp(ask_v6_.socket, true, 0);
   problem_ = problems;
@@ -164,12 +164,8 @@ void Browser::on_datagram(const Socket& s, std::size_t size) {
   // Three missed announcements, and a little for the network.
   e.expires =
       Clock::now() + 3 * std::chrono::milliseconds(a->interval_ms) + std::chrono::milliseconds(500);
-  const bool news = before.room != r.room || before.address != r.address || before.port != r.port ||
-                    before.users != r.users || before.password != r.password ||
-                    before.tls != r.tls || before.fingerprint != r.fingerprint ||
-                    before.version != r.version;
   // A refresh with nothing new still moves "seen" on, but that can wait for the sweep.
-  if (news) changed();
+  if (!same_listing(before, r)) changed();
 }
 
 void Browser::sweep() {

@@ -28,4 +28,10 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+bool same_listing(const FoundRoom& a, const FoundRoom& b) {
+  return a.instance == b.instance && a.room == b.room && a.address == b.address &&
+         a.port == b.port && a.users == b.users && a.password == b.password && a.tls == b.tls &&
+         a.fingerprint == b.fingerprint && a.version == b.version && a.proto == b.proto;
+}
+
 }  // namespace lanchat::net

@@ -225,6 +225,8 @@ struct FoundRoom {
   int proto = 1;
   std::int64_t seen = 0;  // ms since the epoch, last heard
 };
+// Whether two sightings of a room list the same thing (all but when it was seen).
+bool same_listing(const FoundRoom& a, const FoundRoom& b);
 // Every room heard of, whenever the list changes (coalesced).
 struct RoomsFound {
   std::vector<FoundRoom> rooms;  // in the order first heard

@@ -37,3 +37,12 @@ TEST(Address, Ports) {
   EXPECT_TRUE(std::holds_alternative<std::string>(parse_port("12a", true)));
   EXPECT_TRUE(std::holds_alternative<std::string>(parse_port("-1", true)));
 }
+
+TEST(Address, HostPortTextIsWhatParseHostPortReads) {
+  EXPECT_EQ(lanchat::net::host_port_text("10.0.0.5", 5555), "10.0.0.5:5555");
+  EXPECT_EQ(lanchat::net::host_port_text("fe80::1%eth0", 5556), "[fe80::1%eth0]:5556");
+  auto hp = lanchat::net::parse_host_port(lanchat::net::host_port_text("fe80::1%lo", 7), 1);
+  ASSERT_TRUE(std::holds_alternative<lanchat::net::HostPort>(hp));
+  EXPECT_EQ(std::get<lanchat::net::HostPort>(hp).host, "fe80::1%lo");
+  EXPECT_EQ(std::get<lanchat::net::HostPort>(hp).port, 7);
+}

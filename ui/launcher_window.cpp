@@ -176,11 +176,6 @@ void ShieldIcon(ImDrawList* dl, ImVec2 p, float h, ImU32 col) {
   dl->AddConvexPolyFilled(pts, 6, col);
 }
 
-std::string room_address(const net::FoundRoom& r) {
-  const bool v6 = r.address.find(':') != std::string::npos;
-  return (v6 ? "[" + r.address + "]" : r.address) + ":" + std::to_string(r.port);
-}
-
 // Joins what the fields say; returns whether it went (fields valid, nothing missing).
 void TryJoin(LauncherState& s, const RoomsModel& rooms, UiContext& ctx) {
   s.tried_join = true;
@@ -241,7 +236,7 @@ void DrawRoomList(LauncherState& s, const UiModel& model, UiContext& ctx, bool& 
       ctx.probe->item("rooms.row." + r.room);
       if (ImGui::IsItemHovered()) {
         std::string tip =
-            r.room + "\n" + room_address(r) + "\n" +
+            r.room + "\n" + net::host_port_text(r.address, r.port) + "\n" +
             (r.password ? "Needs a password\n" : "No password\n") +
             (r.tls == net::TlsMode::off
                  ? std::string("Not encrypted")
@@ -250,7 +245,7 @@ void DrawRoomList(LauncherState& s, const UiModel& model, UiContext& ctx, bool& 
         ImGui::SetTooltip("%s", tip.c_str());
       }
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(room_address(r).c_str());
+      ImGui::TextUnformatted(net::host_port_text(r.address, r.port).c_str());
       ImGui::TableNextColumn();
       ImGui::Text("%u", r.users);
       ImGui::TableNextColumn();

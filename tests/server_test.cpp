@@ -2,6 +2,7 @@
 // sockets (no lanchat client code involved).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -434,23 +435,27 @@ TEST(Server, SlowReaderIsDroppedAsTooSlowWithoutStallingOthers) {
   sender.join("sender");
   fast.recv_type("join");
   // ~12 MB of messages, far beyond the slow reader's kernel buffers plus the backlog
-  // bound. The flood is paced by the fast reader (at most ~100 messages ahead of it), so
-  // "fast" means what it says however busy the machine is; the slow one reads nothing.
+  // bound. The flood is paced by both readers that keep up (the fast one and the sender
+  // reading its own echoes: at most ~50 messages ahead of either), so "fast" means what
+  // it says however busy the machine is; the slow one reads nothing.
   constexpr int kMessages = 4000;
   const std::string text(3000, 'z');
   std::atomic<int> fast_got{0};
+  std::atomic<int> sender_got{0};
   std::atomic<bool> stop{false};
   std::thread flood([&] {
     for (int i = 0; i < kMessages && !stop; ++i) {
-      while (i - fast_got.load() > 100 && !stop) std::this_thread::sleep_for(1ms);
+      while (i - std::min(fast_got.load(), sender_got.load()) > 50 && !stop) {
+        std::this_thread::sleep_for(1ms);
+      }
       sender.send(say(text));
     }
   });
   // The sender reads its own echoes (a sender that did not would be too slow as well).
   std::thread sender_reads([&] {
-    for (int i = 0; i < kMessages && !stop;) {
+    while (sender_got < kMessages && !stop) {
       auto m = sender.recv(1s);
-      if (m && (*m)["type"] == "msg") ++i;
+      if (m && (*m)["type"] == "msg") ++sender_got;
     }
   });
   bool saw_leave = false;

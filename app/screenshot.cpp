@@ -1,6 +1,6 @@
 #include "app/screenshot.hpp"
 
-#include <GL/gl.h>
+#include <glad/gl.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>

@@ -2,9 +2,12 @@
 // the top of each frame and sleeps in glfwWaitEventsTimeout when nothing happens.
 #include "app/window_app.hpp"
 
+// glad's header replaces the system GL header, so GLFW must not pull that one in.
+#define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
+#include <glad/gl.h>
 #include <imgui.h>
 
 #include <atomic>
@@ -289,6 +292,12 @@ int run_window(const Options& options) {
     return 1;
   }
   glfwMakeContextCurrent(window);
+  if (gladLoadGL(glfwGetProcAddress) == 0) {
+    std::cerr << "lanchat: this display's OpenGL driver did not provide OpenGL 3 functions.\n";
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return 1;
+  }
   glfwSwapInterval(1);
 
   IMGUI_CHECKVERSION();

@@ -17,9 +17,11 @@
 #include <iostream>
 
 #include "app/frame_bench.hpp"
+#include "app/link_opener.hpp"
 #include "app/net_control.hpp"
 #include "app/notifier.hpp"
 #include "app/screenshot.hpp"
+#include "app/window_icon.hpp"
 #include "ui/chat_window.hpp"
 #include "ui/launcher_window.hpp"
 #include "ui/server_window.hpp"
@@ -76,11 +78,13 @@ struct WindowApp {
   ui::Fonts fonts;
   std::filesystem::path settings_file;
   std::string ini_file;
-  float scale = 1.0f;
+  float scale = 1.0f;  // content scale times settings.text_scale
+  bool fonts_stale = false;
   int screenshots_written = 0;
   std::string window_title = "lanchat";
   int attention_requests = 0;
   Notifier notifier;
+  LinkOpener links;
 
   void handle(const ui::Action& a) {
     std::visit(
@@ -141,6 +145,13 @@ struct WindowApp {
           } else if constexpr (std::is_same_v<T, ui::RefreshRooms>) {
             net.refresh_rooms();
             model.rooms.asked_again(net::now_ms());
+          } else if constexpr (std::is_same_v<T, ui::OpenLink>) {
+            links.reap();
+            if (const std::string problem = links.open(act.url); !problem.empty()) {
+              model.chat.add_info("Could not open " + act.url + ": " + problem + ".");
+            }
+          } else if constexpr (std::is_same_v<T, ui::ZoomText>) {
+            zoom_text(act.steps);
           } else if constexpr (std::is_same_v<T, ui::LeaveRoom>) {
             net.leave();
             model.back_to_launcher();
@@ -168,6 +179,7 @@ struct WindowApp {
   void tell_the_desktop(GLFWwindow* window) {
     const bool focused = glfwGetWindowAttrib(window, GLFW_FOCUSED) == GLFW_TRUE;
     model.chat.set_view(chat.view, focused);
+    chat.window_focused = focused;
     std::string title = "lanchat";
     if (model.screen() == ui::Screen::room) {
       const std::string& room =
@@ -194,6 +206,33 @@ struct WindowApp {
       }
     }
     probe.fact("attention_requests", attention_requests);
+  }
+
+  // Ctrl + wheel, Ctrl +/-/0 and the Options menu: the size is saved at once and the
+  // fonts are built again before the next frame.
+  void zoom_text(int steps) {
+    const float next = ui::zoomed_text_scale(settings.text_scale, steps);
+    if (next == settings.text_scale) return;
+    settings.text_scale = next;
+    fonts_stale = true;
+    remember();
+  }
+
+  // Before each frame: the text follows the monitor's content scale (a window dragged to
+  // a HiDPI screen) times the person's own zoom. Fonts are rasterised at that size rather
+  // than stretched, so they stay sharp.
+  void follow_scale(GLFWwindow* window) {
+    float xs = 1.0f, ys = 1.0f;
+    glfwGetWindowContentScale(window, &xs, &ys);
+    const float target = std::max(1.0f, std::max(xs, ys)) * settings.text_scale;
+    if (!fonts_stale && std::abs(target - scale) < 0.001f) return;
+    fonts_stale = false;
+    scale = target;
+    fonts = ui::load_fonts(scale);
+    ui::apply_theme(scale);
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+    chat.rows_width = -1.0f;  // the history is wrapped again for the new glyph sizes
   }
 
   void remember() {
@@ -255,9 +294,31 @@ struct WindowApp {
         ui::DrawChat(chat, model, ctx, pos, size);
       }
     }
+    zoom_keys(actions);
+    probe.fact("text_scale", settings.text_scale);
+    probe.fact("font_size", ImGui::GetFontSize());
     for (const auto& a : actions) handle(a);
   }
+
+  // Ctrl +, Ctrl - and Ctrl 0 (main row or keypad) wherever the keyboard is; ImGui types
+  // no characters while Ctrl is held.
+  static void zoom_keys(ui::ActionList& actions) {
+    if (!ImGui::GetIO().KeyCtrl) return;
+    if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD)) {
+      actions.push_back(ui::ZoomText{1});
+    } else if (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT)) {
+      actions.push_back(ui::ZoomText{-1});
+    } else if (ImGui::IsKeyPressed(GLFW_KEY_0, false) ||
+               ImGui::IsKeyPressed(GLFW_KEY_KP_0, false)) {
+      actions.push_back(ui::ZoomText{0});
+    }
+  }
 };
+
+bool ctrl_down(GLFWwindow* window) {
+  return glfwGetKey(window, GLFW_KEY_LEFT_CONTROL) == GLFW_PRESS ||
+         glfwGetKey(window, GLFW_KEY_RIGHT_CONTROL) == GLFW_PRESS;
+}
 
 void write_report(const std::string& path, const std::string& json) {
   const std::string tmp = path + ".tmp";
@@ -285,6 +346,9 @@ int run_window(const Options& options) {
   glfwSetErrorCallback(glfw_error);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  // The class the desktop entry's StartupWMClass names, so docks group the window under it.
+  glfwWindowHintString(GLFW_X11_CLASS_NAME, "lanchat");
+  glfwWindowHintString(GLFW_X11_INSTANCE_NAME, "lanchat");
   GLFWwindow* window = glfwCreateWindow(1100, 720, "lanchat", nullptr, nullptr);
   if (window == nullptr) {
     std::cerr << "lanchat: cannot create an OpenGL 3 window on this display.\n";
@@ -299,6 +363,7 @@ int run_window(const Options& options) {
     return 1;
   }
   glfwSwapInterval(1);
+  set_window_icon(window);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
@@ -320,7 +385,7 @@ int run_window(const Options& options) {
 
     float xs = 1.0f, ys = 1.0f;
     glfwGetWindowContentScale(window, &xs, &ys);
-    app.scale = std::max(1.0f, std::max(xs, ys));
+    app.scale = std::max(1.0f, std::max(xs, ys)) * app.settings.text_scale;
     app.fonts = ui::load_fonts(app.scale);
     if (!app.fonts.dejavu) std::cerr << "lanchat: " << app.fonts.note << "\n";
     ui::apply_theme(app.scale);
@@ -384,6 +449,12 @@ int run_window(const Options& options) {
       // does not: keys wake the loop, and the timeout is enough for the cursor blink.
       if (ImGui::IsAnyMouseDown()) busy_frames = std::max(busy_frames, 1);
 
+      // Ctrl + wheel changes the text size instead of scrolling what is under the pointer.
+      if (ImGuiIO& io = ImGui::GetIO(); io.MouseWheel != 0.0f && ctrl_down(window)) {
+        app.zoom_text(io.MouseWheel > 0.0f ? 1 : -1);
+        io.MouseWheel = 0.0f;
+      }
+      app.follow_scale(window);
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();

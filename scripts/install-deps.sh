@@ -11,11 +11,12 @@ pkgs=(
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri
   libasio-dev nlohmann-json3-dev libreaderwriterqueue-dev libconcurrentqueue-dev
   libcli11-dev libstb-dev fonts-dejavu-core libicu-dev libsqlite3-dev
-  libnotify-dev libssl-dev python3-glad
+  libnotify-dev libssl-dev python3-glad librsvg2-bin
 )
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libgtest-dev googletest xvfb xauth xdotool xclip netcat-openbsd python3 iproute2
-         clang libclang-rt-14-dev dbus dunst openssl)
+         clang libclang-rt-14-dev dbus dunst openssl
+         desktop-file-utils x11-utils)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(ngircd libasio-doc python3 xvfb xauth xdotool)

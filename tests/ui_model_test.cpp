@@ -292,6 +292,26 @@ TEST(Settings, RoundTripAndBrokenFileFallsBackToDefaults) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Settings, TheTextSizeStepsByTenthsStaysInBoundsAndIsRemembered) {
+  EXPECT_FLOAT_EQ(zoomed_text_scale(1.0f, 1), 1.1f);
+  EXPECT_FLOAT_EQ(zoomed_text_scale(zoomed_text_scale(1.0f, 3), -3), 1.0f);
+  EXPECT_FLOAT_EQ(zoomed_text_scale(1.3f, 0), 1.0f);
+  EXPECT_FLOAT_EQ(zoomed_text_scale(2.4f, 5), kMaxTextScale);
+  EXPECT_FLOAT_EQ(zoomed_text_scale(0.7f, -5), kMinTextScale);
+
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("lanchat-zoom-" + std::to_string(::getpid()));
+  const auto file = dir / "settings.json";
+  Settings s;
+  s.text_scale = 1.4f;
+  ASSERT_TRUE(save_settings(file, s));
+  EXPECT_FLOAT_EQ(load_settings(file).text_scale, 1.4f);
+  // A hand-edited size nobody could read is ignored rather than obeyed.
+  std::ofstream(file) << R"({"text_scale": 40})";
+  EXPECT_FLOAT_EQ(load_settings(file).text_scale, 1.0f);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ChatModel, OlderPagesGoInFrontOnceAndSayWhetherMoreExist) {
   ChatModel m;
   std::vector<proto::ChatMsg> h;

@@ -91,14 +91,22 @@ struct ShowContext {
 struct StopServer {
   std::string reason;
 };
-struct LeaveRoom {};
+struct LeaveRoom {};  // back to the launcher (stops our server if we host)
 // Ask the LAN again which rooms are there (the Join tab's Refresh).
-struct RefreshRooms {};  // back to the launcher (stops our server if we host)
+struct RefreshRooms {};
+// A link in a message was clicked: the desktop opens it (xdg-open).
+struct OpenLink {
+  std::string url;
+};
+// Ctrl + wheel, Ctrl +/-/0: the text size, in steps (0: back to the default).
+struct ZoomText {
+  int steps = 0;
+};
 
-using Action =
-    std::variant<HostRequest, JoinRequest, SendText, ChangeNick, OpenDirect, ShowInfo, Moderate,
-                 Unban, SetNotifications, RejoinAs, RetrySay, DismissSay, LoadOlder, SearchFor,
-                 ShowContext, StopServer, LeaveRoom, TrustIdentity, RefreshRooms>;
+using Action = std::variant<HostRequest, JoinRequest, SendText, ChangeNick, OpenDirect, ShowInfo,
+                            Moderate, Unban, SetNotifications, RejoinAs, RetrySay, DismissSay,
+                            LoadOlder, SearchFor, ShowContext, StopServer, LeaveRoom, TrustIdentity,
+                            RefreshRooms, OpenLink, ZoomText>;
 using ActionList = std::vector<Action>;
 
 }  // namespace lanchat::ui

@@ -14,6 +14,7 @@
 #include "net/nick.hpp"
 #include "net/protocol.hpp"
 #include "ui/launcher_window.hpp"
+#include "ui/links.hpp"
 
 namespace lanchat::ui {
 
@@ -95,6 +96,7 @@ std::optional<float> update_rows(ChatViewState& s, const Conversation& c, float 
   if (s.rows_generation != c.id) {
     // Another conversation (or session): laid out like a resize, newest first.
     s.rows.clear();
+    s.unread_row_placed = false;
     s.rows_generation = c.id;
     s.rows_width = width;
     s.rows_first = s.rows_next = end;
@@ -110,6 +112,7 @@ std::optional<float> update_rows(ChatViewState& s, const Conversation& c, float 
       s.has_anchor = true;
     }
     s.rows.clear();
+    s.unread_row_placed = false;
     s.rows_width = width;
     s.rows_first = s.rows_next = end;
   }
@@ -150,6 +153,81 @@ std::optional<float> update_rows(ChatViewState& s, const Conversation& c, float 
   return std::nullopt;
 }
 
+void clear_unread(ChatViewState& s) {
+  if (s.unread_row_placed) std::erase_if(s.rows, [](const ChatRow& r) { return r.marker; });
+  s.unread_from.reset();
+  s.unread_row_placed = false;
+  s.show_unread = false;
+}
+
+// Focus lost: remember where the conversation ended. Focus back: mark the first message
+// that came after, to be placed among the rows (and shown) by place_unread.
+void follow_focus(ChatViewState& s, const Conversation& c) {
+  if (s.unread_from && s.left_conversation != c.id) clear_unread(s);
+  if (s.was_focused && !s.window_focused) {
+    clear_unread(s);
+    s.left_conversation = c.id;
+    s.left_end = c.end_line();
+  } else if (!s.was_focused && s.window_focused && s.left_conversation == c.id) {
+    for (std::uint64_t n = std::max(s.left_end, c.first_line); n < c.end_line(); ++n) {
+      if (line_at(c, n).kind == LineKind::message) {
+        s.unread_from = n;
+        s.show_unread = true;
+        break;
+      }
+    }
+  }
+  s.was_focused = s.window_focused;
+}
+
+// Puts the marker's row above the first unread line once that line has rows. Returns
+// where to scroll: the marker at the top when it came back above the view (the reader
+// starts where they left off and the bar below counts what is newer), or one row further
+// when it was put above a reader who had scrolled up (their view stays still).
+std::optional<float> place_unread(ChatViewState& s, const Conversation& c, float row_h) {
+  if (!s.unread_from) return std::nullopt;
+  const std::uint64_t line = *s.unread_from;
+  if (line < c.first_line || line >= c.end_line()) {
+    clear_unread(s);
+    return std::nullopt;
+  }
+  if (s.unread_row_placed || line < s.rows_first || line >= s.rows_next) return std::nullopt;
+  std::size_t index = 0;
+  while (index < s.rows.size() && (s.rows[index].line < line || s.rows[index].day)) ++index;
+  ChatRow rule{};
+  rule.line = line;
+  rule.marker = true;
+  s.rows.insert(s.rows.begin() + static_cast<std::ptrdiff_t>(index), rule);
+  s.unread_row_placed = true;
+  const float y = static_cast<float>(index) * row_h;
+  if (s.show_unread) {
+    s.show_unread = false;
+    if (y < s.scroll_y) {
+      s.jump_to_bottom = false;
+      s.seen_end = line;
+      return std::max(0.0f, y - row_h);
+    }
+    return std::nullopt;
+  }
+  if (!s.at_bottom && y < s.scroll_y) return s.scroll_y + row_h;
+  return std::nullopt;
+}
+
+void draw_unread_rule(UiContext& ctx) {
+  const char* label = "new since you left";
+  const float w = ImGui::GetContentRegionAvail().x;
+  const float tw = ImGui::CalcTextSize(label).x;
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float mid = p.y + ImGui::GetTextLineHeight() * 0.5f;
+  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, mid), ImVec2(p.x + w - tw - 8, mid),
+                                      ImGui::GetColorU32(colour::unread_marker), 1.5f);
+  ImGui::SetCursorPosX(ImGui::GetCursorPosX() + w - tw);
+  ImGui::PushStyleColor(ImGuiCol_Text, colour::unread_marker);
+  ImGui::TextUnformatted(label);
+  ImGui::PopStyleColor();
+  ctx.probe->item("chat.unread_marker");
+}
+
 void draw_day(const ChatLine& line) {
   const std::string text = day_text(line.ts);
   const float w = ImGui::GetContentRegionAvail().x;
@@ -166,10 +244,52 @@ void draw_day(const ChatLine& line) {
   ImGui::PopStyleColor();
 }
 
-void draw_row(const ChatRow& r, const Conversation& c) {
+// A message's text on one row with its links underlined: hovering one shows the whole
+// address (a link can wrap over rows) and a click asks the desktop to open it.
+void draw_message_text(const ChatLine& line, const ChatRow& r, UiContext& ctx) {
+  const char* text = line.text.data();
+  bool first_piece = true;
+  auto piece = [&](std::uint32_t a, std::uint32_t b) {
+    if (!first_piece) ImGui::SameLine(0, 0);
+    ImGui::TextUnformatted(text + a, text + b);
+    first_piece = false;
+  };
+  std::uint32_t at = r.begin;
+  if (line.text.find("://") != std::string::npos) {
+    for (const LinkSpan& link : find_links(line.text)) {
+      if (link.end <= r.begin || link.begin >= r.end) continue;
+      const std::uint32_t a = std::max(link.begin, r.begin);
+      const std::uint32_t b = std::min(link.end, r.end);
+      if (a > at) piece(at, a);
+      ImGui::PushStyleColor(ImGuiCol_Text, colour::link);
+      piece(a, b);
+      ImGui::PopStyleColor();
+      const ImVec2 lo = ImGui::GetItemRectMin();
+      const ImVec2 hi = ImGui::GetItemRectMax();
+      ImGui::GetWindowDrawList()->AddLine(ImVec2(lo.x, hi.y - 1), ImVec2(hi.x, hi.y - 1),
+                                          ImGui::GetColorU32(colour::link));
+      const std::string url = line.text.substr(link.begin, link.end - link.begin);
+      // The input line keeps ImGui's active id, so hovering must look past it.
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenBlockedByActiveItem)) {
+        ImGui::SetMouseCursor(ImGuiMouseCursor_Hand);
+        ImGui::SetTooltip("%s", url.c_str());
+        if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) ctx.actions->push_back(OpenLink{url});
+      }
+      if (a == link.begin) ctx.probe->item("link." + url);
+      at = b;
+    }
+  }
+  if (at < r.end || first_piece) piece(at, r.end);
+}
+
+void draw_row(const ChatRow& r, const Conversation& c, UiContext& ctx) {
   const ChatLine& line = line_at(c, r.line);
   if (r.day) {
     draw_day(line);
+    return;
+  }
+  if (r.marker) {
+    draw_unread_rule(ctx);
     return;
   }
   if (line.mention) {
@@ -200,7 +320,7 @@ void draw_row(const ChatRow& r, const Conversation& c) {
         ImGui::PopStyleColor();
         ImGui::SameLine(x0 + r.indent, 0);
         if (line.action) ImGui::PushStyleColor(ImGuiCol_Text, colour::action);
-        ImGui::TextUnformatted(text + r.begin, text + r.end);
+        draw_message_text(line, r, ctx);
         if (line.action) ImGui::PopStyleColor();
         return;
       case LineKind::join:
@@ -239,7 +359,11 @@ void draw_row(const ChatRow& r, const Conversation& c) {
   if (line.kind == LineKind::error) col = colour::error;
   if (line.kind == LineKind::marker || line.kind == LineKind::notice) col = colour::warn;
   ImGui::PushStyleColor(ImGuiCol_Text, col);
-  ImGui::TextUnformatted(text + r.begin, text + r.end);
+  if (line.kind == LineKind::message) {
+    draw_message_text(line, r, ctx);
+  } else {
+    ImGui::TextUnformatted(text + r.begin, text + r.end);
+  }
   ImGui::PopStyleColor();
 }
 
@@ -294,6 +418,14 @@ void DrawOptions(ChatViewState& s, UiContext& ctx) {
       ctx.actions->push_back(SetNotifications{on});
     }
     ctx.probe->item("options.notifications");
+    ImGui::Separator();
+    // The popup stays open, so the size can be tried out a step at a time.
+    if (ImGui::MenuItem("Larger text", "Ctrl +", false, true)) ctx.actions->push_back(ZoomText{1});
+    ctx.probe->item("options.larger");
+    if (ImGui::MenuItem("Smaller text", "Ctrl -")) ctx.actions->push_back(ZoomText{-1});
+    ctx.probe->item("options.smaller");
+    if (ImGui::MenuItem("Default text size", "Ctrl 0")) ctx.actions->push_back(ZoomText{0});
+    ctx.probe->item("options.default_size");
     ImGui::EndPopup();
   }
 }
@@ -822,8 +954,10 @@ void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, Ui
   // added above the reader (a re-wrap working backwards) move the scroll position in this
   // same frame and the view does not jump.
   const float row_h = ImGui::GetTextLineHeightWithSpacing();
+  follow_focus(s, c);
   if (s.content_width > 0) {
     if (auto y = update_rows(s, c, s.content_width, row_h)) s.scroll_to = *y;
+    if (auto y = place_unread(s, c, row_h)) s.scroll_to = *y;
   }
   // Page Up/Down scroll the history whatever has the keyboard (the input always does).
   if (!ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId) && s.page_height > 0) {
@@ -864,10 +998,11 @@ void DrawHistory(ChatViewState& s, const Conversation& c, const ChatModel& m, Ui
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
       const ChatRow& row = s.rows[static_cast<std::size_t>(i)];
       const float y0 = ImGui::GetCursorScreenPos().y;
-      draw_row(row, c);
+      draw_row(row, c, ctx);
       if (static_cast<std::size_t>(i) + 1 == s.rows.size()) ctx.probe->item("chat.row.last");
-      if (!row.day && ImGui::IsMouseHoveringRect(
-                          ImVec2(left, y0), ImVec2(right, ImGui::GetCursorScreenPos().y), false)) {
+      if (!row.day && !row.marker &&
+          ImGui::IsMouseHoveringRect(ImVec2(left, y0), ImVec2(right, ImGui::GetCursorScreenPos().y),
+                                     false)) {
         hovered_line = row.line;
       }
     }
@@ -1000,6 +1135,11 @@ void DrawChat(ChatViewState& s, const UiModel& model, UiContext& ctx, ImVec2 pos
       if (l.mention) mentioned.push_back(l.text);
     }
     ctx.probe->fact("mentioned_lines", mentioned);
+    const Conversation& seen = *shown;
+    ctx.probe->fact("unread_marker", s.unread_from && *s.unread_from >= seen.first_line &&
+                                             *s.unread_from < seen.end_line()
+                                         ? line_at(seen, *s.unread_from).text
+                                         : std::string());
     for (const auto& l : m.lines()) {
       if (l.kind == LineKind::message) {
         ctx.probe->fact("oldest_shown", l.text);

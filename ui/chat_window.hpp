@@ -20,6 +20,7 @@ struct ChatRow {
   bool first = false;                // the row that carries the time and nick
   bool day = false;                  // a "Monday, 23 November" separator before the line
   float indent = 0.0f;               // x offset of the text on this row
+  bool marker = false;               // the "new since you left" rule above the line
 };
 
 struct ChatViewState {
@@ -67,6 +68,16 @@ struct ChatViewState {
   float page_height = 0.0f;  // the history's height (Page Up/Down)
   // The line under the pointer when the history's menu opened (Copy text).
   std::optional<std::uint64_t> menu_line;
+  // "New since you left": the app says each frame whether the window has the focus; when
+  // it comes back, the first message that arrived while it was away gets a rule above it
+  // (until the focus goes again or another conversation is shown).
+  bool window_focused = true;
+  bool was_focused = true;
+  std::uint64_t left_end = 0;  // the conversation's end when the focus went
+  std::uint64_t left_conversation = ~0ull;
+  std::optional<std::uint64_t> unread_from;
+  bool unread_row_placed = false;
+  bool show_unread = false;  // bring the rule into view once it is placed
 };
 
 // Lines laid out per frame while re-wrapping after a resize.

@@ -17,7 +17,14 @@ struct Settings {
   std::string join_nick;
   int last_tab = 0;           // 0 host, 1 join
   bool notifications = true;  // desktop notifications for mentions and direct messages
+  float text_scale = 1.0f;    // Ctrl + wheel, Ctrl +/-: on top of the monitor's content scale
 };
+
+// The text size after `steps` zoom steps (+1 larger, -1 smaller; 0 back to 1): 10% a step,
+// kept between kMinTextScale and kMaxTextScale.
+inline constexpr float kMinTextScale = 0.6f;
+inline constexpr float kMaxTextScale = 2.5f;
+float zoomed_text_scale(float current, int steps);
 
 std::filesystem::path config_dir();
 // Missing or unreadable file: defaults (a broken file never stops the app from starting).

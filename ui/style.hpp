@@ -37,6 +37,8 @@ inline const ImVec4 join{0.45f, 0.75f, 0.55f, 1.0f};
 inline const ImVec4 leave{0.75f, 0.60f, 0.45f, 1.0f};
 inline const ImVec4 action{0.80f, 0.72f, 0.95f, 1.0f};
 inline const ImVec4 mention_bg{0.95f, 0.78f, 0.35f, 0.16f};
+inline const ImVec4 link{0.45f, 0.70f, 1.00f, 1.0f};
+inline const ImVec4 unread_marker{0.95f, 0.45f, 0.42f, 1.0f};
 }  // namespace colour
 
 }  // namespace lanchat::ui

@@ -6,6 +6,9 @@ usage: run_e2e.py --binary PATH --artifacts DIR SCENARIO"""
 import argparse
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import sys
 import time
 import traceback
@@ -641,7 +644,106 @@ def scenario_keys_copy(binary, art):
         x.close()
 
 
-SCENARIOS = {"keys_copy": scenario_keys_copy, "discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+def scenario_desktop(binary, art):
+    """What a desktop expects of the window: lanchat's icon and class on it, links that open
+    with xdg-open (a stub on PATH records its arguments), a "new since you left" rule when
+    the focus comes back, and a text size changed with Ctrl and kept for the next start."""
+    x = Xvfb()
+    host, port = start_headless_host(binary, art, "desktop-host",
+                                     extra=["--no-store", "--max-msg-rate", "0"])
+    win = carol = other = None
+    stub_dir = tempfile.mkdtemp(prefix="lanchat-e2e-xdg-open-")
+    opened = os.path.join(stub_dir, "opened")
+    stub = os.path.join(stub_dir, "xdg-open")
+    with open(stub, "w") as f:
+        f.write('#!/bin/sh\n{ echo "argc=$#"; for a in "$@"; do echo "arg=$a"; done; } >> "%s"\n'
+                % opened)
+    os.chmod(stub, 0o755)
+    config = tempfile.mkdtemp(prefix="lanchat-e2e-config-")
+    env = {"PATH": stub_dir + os.pathsep + os.environ["PATH"], "XDG_CONFIG_HOME": config}
+    args = ["join", f"127.0.0.1:{port}", "--nick", "dana"]
+    try:
+        win = Window(binary, x, art, args=args, name="desktop-window", extra_env=env)
+        win.wait_fact("screen", lambda v: v == "join")
+
+        # The window carries lanchat's class (the desktop entry's StartupWMClass) and icon.
+        props = subprocess.run(["xprop", "-id", win.wid, "WM_CLASS", "_NET_WM_ICON"], env=win.env,
+                               capture_output=True, text=True).stdout
+        check('WM_CLASS(STRING) = "lanchat", "lanchat"' in props, f"WM_CLASS: {props[:200]}")
+        sizes = sorted(set(re.findall(r"Icon \((\d+) x \d+\)", props)), key=int)
+        check(sizes == ["16", "24", "32", "48", "64"], f"window icon sizes: {sizes}")
+
+        # A link: underlined, and a click hands exactly the URL, as one argument, to xdg-open.
+        carol = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "carol"], art, "desktop-carol")
+        carol.wait_out("you joined")
+        url = "https://example.org/notes?week=3&who=$(id);x=|y*z"
+        carol.say(f"slides are at {url}, see you")
+        win.wait_fact("chat_lines", lambda v: v and v[-1].endswith("see you"))
+        time.sleep(0.3)
+        win.aim("link." + url)
+        time.sleep(0.3)
+        win.screenshot("link-hover")
+        win.click("link." + url)
+        wait_until(lambda: os.path.exists(opened), 10, "xdg-open to be started")
+        time.sleep(0.3)
+        with open(opened) as f:
+            recorded = f.read().splitlines()
+        check(recorded == ["argc=1", f"arg={url}"], f"xdg-open got {recorded}")
+
+        # Away (another window has the focus), three messages; back, the first is marked.
+        other = Window(binary, x, art, name="desktop-other-window")
+        win.wait_fact("focused", lambda v: v is False)
+        for text in ("first while you were away", "second", "third"):
+            carol.say(text)
+        win.wait_fact("chat_lines", lambda v: v and v[-1].endswith("third"))
+        check(win.facts().get("unread_marker") == "", "no marker while still away")
+        other.close()
+        other = None
+        win.xdo("windowfocus", "--sync", win.wid)
+        win.wait_fact("focused", lambda v: v is True)
+        win.wait_fact("unread_marker", lambda v: v == "first while you were away")
+        time.sleep(0.3)
+        win.screenshot("new-since-you-left")
+
+        # Text size: Ctrl + twice, Ctrl + wheel down once, remembered by the next window.
+        base = win.facts()["font_size"]
+        win.click("chat.input")
+        win.key("ctrl+equal")
+        win.key("ctrl+equal")
+        win.wait_fact("text_scale", lambda v: abs(v - 1.2) < 0.001)
+        win.wait_fact("font_size", lambda v: v > base)
+        check(win.facts().get("input") == "", "Ctrl + types nothing into the input")
+        x0, y0, x1, y1 = win.widget("chat.history")
+        win.xdo("mousemove", "--window", win.wid, str(int((x0 + x1) / 2)), str(int((y0 + y1) / 2)))
+        win.xdo("keydown", "ctrl")
+        win.xdo("click", "5")
+        time.sleep(0.2)
+        win.xdo("keyup", "ctrl")
+        win.wait_fact("text_scale", lambda v: abs(v - 1.1) < 0.001)
+        time.sleep(0.3)
+        win.screenshot("larger-text")
+        larger = win.facts()["font_size"]
+        win.close()
+        win = Window(binary, x, art, args=args, name="desktop-window-again", extra_env=env)
+        win.wait_fact("screen", lambda v: v == "join")
+        win.wait_fact("text_scale", lambda v: abs(v - 1.1) < 0.001)
+        check(win.facts()["font_size"] == larger, "the next start uses the same text size")
+        win.key("ctrl+0")
+        win.wait_fact("text_scale", lambda v: v == 1.0)
+        win.wait_fact("font_size", lambda v: v == base)
+    finally:
+        for p in (carol, host):
+            if p:
+                p.stop()
+        for w in (other, win):
+            if w and w.alive():
+                w.close()
+        x.close()
+        shutil.rmtree(stub_dir, ignore_errors=True)
+        shutil.rmtree(config, ignore_errors=True)
+
+
+SCENARIOS = {"desktop": scenario_desktop, "keys_copy": scenario_keys_copy, "discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
              "host_refused": scenario_host_refused}
 
 

@@ -72,7 +72,9 @@ struct ChatViewState {
   // it comes back, the first message that arrived while it was away gets a rule above it
   // (until the focus goes again or another conversation is shown).
   bool window_focused = true;
-  bool was_focused = true;
+  // Starts false: a window that has never had the focus in this session has not "left";
+  // what arrives before anyone looked (the welcome's history) is not marked.
+  bool was_focused = false;
   std::uint64_t left_end = 0;  // the conversation's end when the focus went
   std::uint64_t left_conversation = ~0ull;
   std::optional<std::uint64_t> unread_from;

@@ -234,9 +234,14 @@ class Window:
             self.xdo("keyup", k)
         time.sleep(0.15)
 
-    def type(self, text):
-        self.xdo("type", "--delay", "40", text)
+    def type(self, text, delay_ms=40):
+        self.xdo("type", "--delay", str(delay_ms), text)
         time.sleep(0.2)
+
+    # xdotool types a non-ASCII character by remapping a spare keycode for a moment; a
+    # window slowed down (a sanitizer build beside other tests) can read the key after the
+    # mapping has moved on. Each retry types slower, as a person would after a typo.
+    TYPING_DELAYS_MS = (40, 120, 250, 400)
 
     def replace_field(self, name, text):
         """Clears a field and types text into it, checking what the widget holds: under
@@ -247,7 +252,7 @@ class Window:
             self.key("ctrl+a")
             self.key("BackSpace")
             if text:
-                self.type(text)
+                self.type(text, self.TYPING_DELAYS_MS[attempt])
             try:
                 self.wait_fact("value." + name, lambda v: v is None or v == text, 3)
                 return
@@ -258,7 +263,7 @@ class Window:
     def type_message(self, text):
         """Types into the chat input (already focused), verified like replace_field."""
         for attempt in range(4):
-            self.type(text)
+            self.type(text, self.TYPING_DELAYS_MS[attempt])
             try:
                 self.wait_fact("input", lambda v: v == text, 3)
                 return

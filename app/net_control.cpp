@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "net/thread_name.hpp"
+
 namespace lanchat::app {
 
 NetControl::NetControl(net::EventQueue& events) : events_(events) {
@@ -35,6 +37,7 @@ void NetControl::host(const ui::HostRequest& r) {
       store_settings_.data_dir.empty() ? net::default_data_dir() : store_settings_.data_dir;
   starter_ = std::thread([this, s = server_, options = net::store_options(store_settings_, r.room),
                           cfg, data_dir]() mutable {
+    net::name_this_thread("lanchat-start");
     net::StoreContents contents;
     std::shared_ptr<net::Store> store;
     std::string error;

@@ -4,6 +4,8 @@
 
 #include <iostream>
 
+#include "net/thread_name.hpp"
+
 namespace lanchat::app {
 
 Notifier::Notifier() : thread_([this] { run(); }) {}
@@ -27,6 +29,7 @@ void Notifier::show(std::string summary, std::string body) {
 }
 
 void Notifier::run() {
+  net::name_this_thread("lanchat-notify");
   bool ready = false;
   bool told = false;
   std::unique_lock lock(mutex_);

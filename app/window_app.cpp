@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "app/frame_bench.hpp"
+#include "app/frame_pacer.hpp"
 #include "app/link_opener.hpp"
 #include "app/net_control.hpp"
 #include "app/notifier.hpp"
@@ -85,6 +86,7 @@ struct WindowApp {
   int attention_requests = 0;
   Notifier notifier;
   LinkOpener links;
+  FramePacer pacer;
 
   void handle(const ui::Action& a) {
     std::visit(
@@ -315,6 +317,23 @@ struct WindowApp {
   }
 };
 
+void note_input(GLFWwindow* window) {
+  static_cast<FramePacer*>(glfwGetWindowUserPointer(window))->note_input();
+}
+
+void watch_input(GLFWwindow* window) {
+  glfwSetKeyCallback(window, [](GLFWwindow* w, int, int, int, int) { note_input(w); });
+  glfwSetCharCallback(window, [](GLFWwindow* w, unsigned int) { note_input(w); });
+  glfwSetMouseButtonCallback(window, [](GLFWwindow* w, int, int, int) { note_input(w); });
+  glfwSetScrollCallback(window, [](GLFWwindow* w, double, double) { note_input(w); });
+  glfwSetCursorPosCallback(window, [](GLFWwindow* w, double, double) { note_input(w); });
+  glfwSetCursorEnterCallback(window, [](GLFWwindow* w, int) { note_input(w); });
+  glfwSetWindowFocusCallback(window, [](GLFWwindow* w, int) { note_input(w); });
+  glfwSetFramebufferSizeCallback(window, [](GLFWwindow* w, int, int) { note_input(w); });
+  glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { note_input(w); });
+  glfwSetWindowContentScaleCallback(window, [](GLFWwindow* w, float, float) { note_input(w); });
+}
+
 bool ctrl_down(GLFWwindow* window) {
   return glfwGetKey(window, GLFW_KEY_LEFT_CONTROL) == GLFW_PRESS ||
          glfwGetKey(window, GLFW_KEY_RIGHT_CONTROL) == GLFW_PRESS;
@@ -392,6 +411,10 @@ int run_window(const Options& options) {
     // A blinking cursor would need a frame every 0.4 s forever, and the chat input always
     // has focus: a steady cursor lets an idle window sleep a whole second.
     ImGui::GetIO().ConfigInputTextCursorBlink = false;
+    // Input wakes the frame loop at once (FramePacer). Installed before ImGui's backend,
+    // which keeps these and calls them from its own callbacks.
+    glfwSetWindowUserPointer(window, &app.pacer);
+    watch_input(window);
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
 
@@ -427,27 +450,34 @@ int run_window(const Options& options) {
     }
 
     int frame = 0;
-    int busy_frames = 3;  // frames to draw before waiting again (ImGui settles in a few)
+    // Frames to draw before waiting again: after input without delay (ImGui settles in a
+    // few), after network events at the pacer's event rate.
+    int urgent_frames = 3;
+    int settle_frames = 3;
     while (!glfwWindowShouldClose(window) && !g_close_requested) {
       if (g_bench_mark.exchange(false)) app.bench.mark();
-      if (app.bench.busy()) busy_frames = std::max(busy_frames, 1);
-      app.bench.begin_frame();
-      if (busy_frames > 0) {
-        glfwPollEvents();
-        --busy_frames;
-      } else {
-        // Idle: sleep until input or a network event (glfwPostEmptyEvent) arrives. The
-        // timeout keeps the uptime clock fresh; once a second is all it needs (the text
-        // cursor does not blink, so it asks for nothing faster).
-        constexpr double kIdleTimeout = 1.0;
-        const double before = glfwGetTime();
-        glfwWaitEventsTimeout(kIdleTimeout);
-        if (glfwGetTime() - before < kIdleTimeout - 0.01) busy_frames = 2;  // woken by something
+      // Sleep until the next frame is due (FramePacer): every event wakes the wait, input
+      // ends it, a network event (glfwPostEmptyEvent) only brings the deadline nearer. A
+      // held mouse button (dragging a scrollbar) needs every frame; a focused text box
+      // does not (the cursor does not blink).
+      for (;;) {
+        const bool urgent = urgent_frames > 0 || app.bench.busy() || ImGui::IsAnyMouseDown();
+        const bool events = settle_frames > 0 || app.events.size_approx() > 0;
+        const auto wait = app.pacer.wait(FramePacer::Clock::now(), urgent, events);
+        if (wait <= FramePacer::Clock::duration::zero()) break;
+        glfwWaitEventsTimeout(std::chrono::duration<double>(wait).count());
+        if (g_close_requested || g_bench_mark || glfwWindowShouldClose(window)) break;
       }
-      if (app.drain()) busy_frames = std::max(busy_frames, 2);
-      // A held mouse button (dragging a scrollbar) needs every frame; a focused text box
-      // does not: keys wake the loop, and the timeout is enough for the cursor blink.
-      if (ImGui::IsAnyMouseDown()) busy_frames = std::max(busy_frames, 1);
+      glfwPollEvents();
+      app.bench.begin_frame();
+      app.pacer.frame_started(FramePacer::Clock::now());
+      if (app.pacer.take_input()) {
+        urgent_frames = 2;
+      } else if (urgent_frames > 0) {
+        --urgent_frames;
+      }
+      if (settle_frames > 0) --settle_frames;
+      if (app.drain()) settle_frames = 2;
 
       // Ctrl + wheel changes the text size instead of scrolling what is under the pointer.
       if (ImGuiIO& io = ImGui::GetIO(); io.MouseWheel != 0.0f && ctrl_down(window)) {

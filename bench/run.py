@@ -179,9 +179,8 @@ def fmt_int(v):
     return f"{v:,.0f}"
 
 
-def window_bench(args, tmp):
-    """The window under Xvfb, hosting: idle CPU, frame cost with an empty history, with one
-    screenful and with 100,000 messages, and event-to-screen delay of paced messages."""
+def start_xvfb():
+    """An Xvfb of its own on a free display number: (process, display)."""
     display = None
     for n in range(70, 99):
         if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
@@ -190,11 +189,42 @@ def window_bench(args, tmp):
     xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.5)
+    return xvfb, display
+
+
+def bench_mark(win, path):
+    """SIGUSR2 to a window started with --bench-report: its figures since the last mark."""
+    if os.path.exists(path):
+        os.remove(path)
+    win.send_signal(signal.SIGUSR2)
+    for _ in range(300):
+        if os.path.exists(path):
+            with open(path) as f:
+                return json.load(f)
+        time.sleep(0.1)
+    raise RuntimeError("the window wrote no bench report")
+
+
+def stop_window(win, xvfb):
+    win.send_signal(signal.SIGTERM)
+    try:
+        win.wait(10)
+    except subprocess.TimeoutExpired:
+        win.kill()
+    xvfb.terminate()
+    xvfb.wait()
+
+
+def window_bench(args, tmp):
+    """The window under Xvfb, hosting: idle CPU, frame cost with an empty history, with one
+    screenful and with 100,000 messages, and event-to-screen delay of paced messages."""
+    xvfb, display = start_xvfb()
     env = dict(os.environ, DISPLAY=display, XDG_CONFIG_HOME=os.path.join(tmp, "config"))
     port = free_port()
     report = os.path.join(tmp, "window-report.json")
+    # Every limit lifted: the 100,000-message fill would trip the per-connection line rate.
     cmd = [args.lanchat, "host", "--nick", "teacher", "--bind", "127.0.0.1", "--port", str(port),
-           "--max-msg-rate", "0", "--bench-report", report]
+           "--bench-report", report] + lift_limits(args.lanchat)
     win = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = {"window_cmd": " ".join(cmd)}
     try:
@@ -207,15 +237,7 @@ def window_bench(args, tmp):
             return int(fields[11]) + int(fields[12])
 
         def mark():
-            if os.path.exists(report):
-                os.remove(report)
-            win.send_signal(signal.SIGUSR2)
-            for _ in range(200):
-                if os.path.exists(report):
-                    with open(report) as f:
-                        return json.load(f)
-                time.sleep(0.1)
-            raise RuntimeError("the window wrote no bench report")
+            return bench_mark(win, report)
 
         def load(extra):
             subprocess.run([args.loadgen, "--proto", "lanchat", "--port", str(port), "--clients",
@@ -233,14 +255,145 @@ def window_bench(args, tmp):
         time.sleep(3)  # the window drains at most 20,000 events a frame
         out["history_100k"] = mark()
     finally:
-        win.send_signal(signal.SIGTERM)
-        try:
-            win.wait(10)
-        except subprocess.TimeoutExpired:
-            win.kill()
-        xvfb.terminate()
-        xvfb.wait()
+        stop_window(win, xvfb)
     return out
+
+
+def thread_ticks(pid):
+    """CPU ticks (user + system) of each thread of a process, by thread name (summed)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, tail = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        name = head.split("(", 1)[1]
+        fields = tail.split()
+        out[name] = out.get(name, 0) + int(fields[11]) + int(fields[12])
+    return out
+
+
+def busy_room_once(args, binary, tmp, tag):
+    """The host's window in a busy room under Xvfb: 300 clients, 10 of them sending 50
+    messages/s each for 12 s. The window process's CPU per thread while that runs, how long
+    chat messages took from the net thread to the screen, and how long after the 300 left
+    the users list showed only the host."""
+    xvfb, display = start_xvfb()
+    env = dict(os.environ, DISPLAY=display, XDG_CONFIG_HOME=os.path.join(tmp, f"config-{tag}"))
+    port = free_port()
+    bench_report = os.path.join(tmp, f"busy-{tag}-bench.json")
+    test_report = os.path.join(tmp, f"busy-{tag}-facts.json")
+    cmd = [binary, "host", "--nick", "teacher", "--bind", "127.0.0.1", "--port", str(port),
+           "--no-store", "--no-discovery", "--bench-report", bench_report,
+           "--test-report", test_report] + lift_limits(binary)
+    win = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {}
+    try:
+        wait_listening(port, win)
+        time.sleep(3)
+
+        def mark():
+            return bench_mark(win, bench_report)
+
+        def users_shown():
+            try:
+                with open(test_report) as f:
+                    return len(json.load(f).get("facts", {}).get("users") or [])
+            except (OSError, ValueError):
+                return None
+
+        def report():
+            try:
+                with open(test_report) as f:
+                    return json.load(f)
+            except (OSError, ValueError):
+                return {}
+
+        def xdo(*a):
+            return subprocess.run(["xdotool", *a], env=env, capture_output=True, text=True).stdout
+
+        # Typing during the load: a key press to the character in the input on screen.
+        wid = xdo("search", "--name", "lanchat$").split()[0]
+        x0, y0, x1, y1 = report()["widgets"]["chat.input"]
+        xdo("windowfocus", "--sync", wid)
+        xdo("mousemove", "--window", wid, str(int((x0 + x1) / 2)), str(int((y0 + y1) / 2)))
+        xdo("click", "1")
+        time.sleep(0.5)
+
+        mark()  # starts event-to-screen afresh
+        time.sleep(2)
+        before, t0 = thread_ticks(win.pid), time.time()
+        load = subprocess.Popen([args.loadgen, "--proto", "lanchat", "--port", str(port),
+                                 "--clients", "300", "--senders", "10", "--rate", "50",
+                                 "--messages", "600", "--connect-parallel", "8", "--timeout", "120"],
+                                stdout=subprocess.DEVNULL)
+        time.sleep(6)  # seated, and sending
+        typed = []
+        for i in range(10):
+            start = time.time()
+            xdo("type", "x")
+            while time.time() - start < 2 and len(report().get("facts", {}).get("input", "")) <= i:
+                time.sleep(0.001)
+            typed.append((time.time() - start) * 1000)
+            time.sleep(0.2)
+        out["typing_ms"] = sorted(typed)
+        if load.wait(120) != 0:
+            raise RuntimeError("the load generator failed")
+        left = time.time()
+        after = thread_ticks(win.pid)
+        seconds = left - t0
+        hz = os.sysconf("SC_CLK_TCK")
+        threads = {k: (after.get(k, 0) - before.get(k, 0)) / hz / seconds for k in after}
+        out["seconds"] = seconds
+        out["cpu_cores"] = sum(threads.values())
+        out["threads"] = dict(sorted(((k, v) for k, v in threads.items() if v >= 0.005),
+                                     key=lambda kv: -kv[1]))
+        while time.time() - left < 10 and users_shown() != 1:  # the host alone
+            time.sleep(0.002)
+        out["users_settled_ms"] = (time.time() - left) * 1000 if users_shown() == 1 else None
+        out["event_to_screen_us"] = mark()["event_to_screen_us"]
+    finally:
+        stop_window(win, xvfb)
+    return out
+
+
+def busy_room_bench(args, tmp, reps=3):
+    """busy_room_once for this build and, with --baseline, the baseline, interleaved."""
+    builds = [("lanchat", args.lanchat)] + ([("baseline", args.baseline)] if args.baseline else [])
+    runs = {name: [] for name, _ in builds}
+    for rep in range(reps):
+        for name, binary in builds:
+            r = busy_room_once(args, binary, tmp, f"{name}-{rep}")
+            print(f"  busy room [{name}]: {r['cpu_cores']:.2f} cores, event to screen p99 "
+                  f"{r['event_to_screen_us']['p99'] / 1000:.1f} ms, users settled "
+                  f"{r['users_settled_ms']} ms", file=sys.stderr)
+            runs[name].append(r)
+    return {name: sorted(rs, key=lambda r: r["cpu_cores"])[len(rs) // 2] for name, rs in runs.items()}
+
+
+def print_busy_room(b):
+    print("### The host's window in a busy room (Xvfb, llvmpipe; 300 clients, 10 send 50/s; "
+          "median of runs by CPU)\n")
+    names = list(b)
+    print("| figure | " + " | ".join(NAMES.get(n, n) for n in names) + " |")
+    print("|---|" + "---|" * len(names))
+    print("| window process CPU | " + " | ".join(f"{b[n]['cpu_cores']:.2f} cores" for n in names) + " |")
+    threads = sorted({t for n in names for t in list(b[n]["threads"])[:4]})
+    for t in threads:
+        print(f"| thread {t} | " + " | ".join(f"{b[n]['threads'].get(t, 0):.2f}" for n in names) + " |")
+    print("| event to screen p50 / p99 | " + " | ".join(
+        f"{b[n]['event_to_screen_us']['p50'] / 1000:.1f} / {b[n]['event_to_screen_us']['p99'] / 1000:.1f} ms"
+        for n in names) + " |")
+    print("| a key typed during the load, to the input on screen (median / max of 10) | " + " | ".join(
+        f"{b[n]['typing_ms'][len(b[n]['typing_ms']) // 2]:.0f} / {max(b[n]['typing_ms']):.0f} ms"
+        for n in names) + " |")
+    print("| users list shows only the host, after the 300 left | " + " | ".join(
+        f"{b[n]['users_settled_ms']:.0f} ms" if b[n]["users_settled_ms"] is not None else "not within 10 s"
+        for n in names) + " |")
+    if len(names) == 2:
+        print(f"| CPU, this build / baseline | {b[names[0]]['cpu_cores'] / b[names[1]]['cpu_cores']:.2f}x | |")
+    print()
 
 
 def print_store(r):
@@ -346,17 +499,22 @@ def main():
                               stdout=subprocess.PIPE, text=True, timeout=900, check=True)
         store = json.loads(proc.stdout.strip().splitlines()[-1])
         out.write(json.dumps({"store": store}) + "\n")
-    window = None
+    window = busy = None
     if not args.no_window:
         print("  window under Xvfb ...", file=sys.stderr)
         window = window_bench(args, tmp)
         out.write(json.dumps({"window": window}) + "\n")
+        print("  the host's window in a busy room ...", file=sys.stderr)
+        busy = busy_room_bench(args, tmp)
+        out.write(json.dumps({"busy_room": busy}) + "\n")
     out.close()
     print_tables(results)
     if store:
         print_store(store)
     if window:
         print_window(window)
+    if busy:
+        print_busy_room(busy)
 
 
 def print_tables(results):

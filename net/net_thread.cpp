@@ -4,6 +4,8 @@
 
 #include <exception>
 
+#include "net/thread_name.hpp"
+
 namespace lanchat::net {
 
 void NetThread::start(std::function<void(const char*)> on_exception) {
@@ -11,6 +13,7 @@ void NetThread::start(std::function<void(const char*)> on_exception) {
   io_.restart();
   guard_.emplace(io_.get_executor());
   thread_ = std::thread([this, report = std::move(on_exception)] {
+    name_this_thread("lanchat-net");
     for (;;) {
       try {
         io_.run();

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "net/room.hpp"  // random_token
+#include "net/thread_name.hpp"
 #include "net/utf8.hpp"
 
 namespace lanchat::net {
@@ -429,8 +430,16 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
 Store::Store(const StoreOptions& options, std::unique_ptr<Db> writer, std::unique_ptr<Db> reader)
     : options_(options), writer_db_(std::move(writer)), reader_db_(std::move(reader)) {
   next_retention_ = Clock::now();  // once at start, then every minute
-  writer_ = std::thread([this] { writer_loop(); });
-  if (reader_db_) reader_ = std::thread([this] { reader_loop(); });
+  writer_ = std::thread([this] {
+    name_this_thread("lanchat-store");
+    writer_loop();
+  });
+  if (reader_db_) {
+    reader_ = std::thread([this] {
+      name_this_thread("lanchat-search");
+      reader_loop();
+    });
+  }
 }
 
 Store::~Store() {

@@ -4,9 +4,10 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "ui/links.hpp"
 
 extern char** environ;
 
@@ -14,19 +15,10 @@ namespace lanchat::app {
 
 namespace {
 
+// Exactly what the chat underlines as one link, nothing around it.
 bool is_web_url(const std::string& url) {
-  auto starts = [&](const char* prefix) {
-    const std::size_t n = std::strlen(prefix);
-    if (url.size() <= n) return false;
-    for (std::size_t i = 0; i < n; ++i) {
-      const char c = url[i];
-      if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c) != prefix[i]) return false;
-    }
-    return true;
-  };
-  if (!starts("http://") && !starts("https://")) return false;
-  return std::none_of(url.begin(), url.end(),
-                      [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; });
+  const auto links = ui::find_links(url);
+  return links.size() == 1 && links[0].begin == 0 && links[0].end == url.size();
 }
 
 }  // namespace

@@ -234,7 +234,6 @@ struct WindowApp {
     ui::apply_theme(scale);
     ImGui_ImplOpenGL3_DestroyFontsTexture();
     ImGui_ImplOpenGL3_CreateFontsTexture();
-    chat.rows_width = -1.0f;  // the history is wrapped again for the new glyph sizes
   }
 
   void remember() {

@@ -99,10 +99,11 @@ std::optional<float> update_rows(ChatViewState& s, const Conversation& c, float 
     s.unread_row_placed = false;
     s.rows_generation = c.id;
     s.rows_width = width;
+    s.rows_font = ImGui::GetFontSize();
     s.rows_first = s.rows_next = end;
     s.has_anchor = false;
     s.jump_to_bottom = true;
-  } else if (std::abs(s.rows_width - width) > 0.5f) {
+  } else if (std::abs(s.rows_width - width) > 0.5f || s.rows_font != ImGui::GetFontSize()) {
     // Re-wrap from the newest line backwards: the bottom, where readers mostly are, is
     // right at once and older lines follow over the next frames. A reader scrolled up
     // gets the line they were reading back at the top once it is laid out again.
@@ -114,6 +115,7 @@ std::optional<float> update_rows(ChatViewState& s, const Conversation& c, float 
     s.rows.clear();
     s.unread_row_placed = false;
     s.rows_width = width;
+    s.rows_font = ImGui::GetFontSize();
     s.rows_first = s.rows_next = end;
   }
   while (!s.rows.empty() && s.rows.front().line < first) s.rows.pop_front();
@@ -213,35 +215,33 @@ std::optional<float> place_unread(ChatViewState& s, const Conversation& c, float
   return std::nullopt;
 }
 
-void draw_unread_rule(UiContext& ctx) {
-  const char* label = "new since you left";
+// A row that is a horizontal rule with a label on it: `align` 0.5 centres the label (a
+// day), 1 puts it at the right end (the "new since you left" rule).
+void draw_rule(const char* label, ImVec4 line_colour, ImVec4 label_colour, float align,
+               float thickness) {
   const float w = ImGui::GetContentRegionAvail().x;
   const float tw = ImGui::CalcTextSize(label).x;
+  const float x = (w - tw) * align;  // where the label starts
   const ImVec2 p = ImGui::GetCursorScreenPos();
   const float mid = p.y + ImGui::GetTextLineHeight() * 0.5f;
-  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, mid), ImVec2(p.x + w - tw - 8, mid),
-                                      ImGui::GetColorU32(colour::unread_marker), 1.5f);
-  ImGui::SetCursorPosX(ImGui::GetCursorPosX() + w - tw);
-  ImGui::PushStyleColor(ImGuiCol_Text, colour::unread_marker);
+  const ImU32 c = ImGui::GetColorU32(line_colour);
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddLine(ImVec2(p.x, mid), ImVec2(p.x + x - 8, mid), c, thickness);
+  if (x + tw + 8 < w)
+    draw->AddLine(ImVec2(p.x + x + tw + 8, mid), ImVec2(p.x + w, mid), c, thickness);
+  ImGui::SetCursorPosX(ImGui::GetCursorPosX() + x);
+  ImGui::PushStyleColor(ImGuiCol_Text, label_colour);
   ImGui::TextUnformatted(label);
   ImGui::PopStyleColor();
+}
+
+void draw_unread_rule(UiContext& ctx) {
+  draw_rule("new since you left", colour::unread_marker, colour::unread_marker, 1.0f, 1.5f);
   ctx.probe->item("chat.unread_marker");
 }
 
 void draw_day(const ChatLine& line) {
-  const std::string text = day_text(line.ts);
-  const float w = ImGui::GetContentRegionAvail().x;
-  const float tw = ImGui::CalcTextSize(text.c_str()).x;
-  const ImVec2 p = ImGui::GetCursorScreenPos();
-  const float mid = p.y + ImGui::GetTextLineHeight() * 0.5f;
-  const ImU32 c = ImGui::GetColorU32(ImVec4(0.55f, 0.57f, 0.62f, 0.35f));
-  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x, mid), ImVec2(p.x + (w - tw) * 0.5f - 8, mid), c);
-  ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x + (w + tw) * 0.5f + 8, mid), ImVec2(p.x + w, mid),
-                                      c);
-  ImGui::SetCursorPosX(ImGui::GetCursorPosX() + (w - tw) * 0.5f);
-  ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-  ImGui::TextUnformatted(text.c_str());
-  ImGui::PopStyleColor();
+  draw_rule(day_text(line.ts).c_str(), ImVec4(0.55f, 0.57f, 0.62f, 0.35f), colour::dim, 0.5f, 1.0f);
 }
 
 // A message's text on one row with its links underlined: hovering one shows the whole
@@ -419,8 +419,7 @@ void DrawOptions(ChatViewState& s, UiContext& ctx) {
     }
     ctx.probe->item("options.notifications");
     ImGui::Separator();
-    // The popup stays open, so the size can be tried out a step at a time.
-    if (ImGui::MenuItem("Larger text", "Ctrl +", false, true)) ctx.actions->push_back(ZoomText{1});
+    if (ImGui::MenuItem("Larger text", "Ctrl +")) ctx.actions->push_back(ZoomText{1});
     ctx.probe->item("options.larger");
     if (ImGui::MenuItem("Smaller text", "Ctrl -")) ctx.actions->push_back(ZoomText{-1});
     ctx.probe->item("options.smaller");

@@ -38,6 +38,7 @@ struct ChatViewState {
   std::uint64_t rows_next = 0;   // next line to lay out at the end
   std::uint64_t rows_generation = ~0ull;
   float rows_width = -1.0f;     // width the rows were laid out for
+  float rows_font = -1.0f;      // and the font size (the text size can change)
   float content_width = -1.0f;  // the history's width last frame
   float scroll_y = 0.0f;        // the history's scroll position last frame
   bool at_bottom = true;

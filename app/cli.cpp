@@ -68,6 +68,10 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                    "seconds a connection has to join before it is closed (0: no limit)")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
+  host->add_option("--large-room", o.host.large_room,
+                   "members from which the room is large: clients that can take summaries "
+                   "hear of joins and leaves ten times a second instead of one by one (0: never)")
+      ->capture_default_str();
   host->add_option("--max-memory-mib", o.host.max_memory_mib,
                    "MiB of unsent output for all connections together; past it the largest "
                    "backlogs are dropped (0: no limit)")
@@ -222,6 +226,7 @@ net::ServerConfig server_config(const HostOptions& o) {
   config.max_unjoined_per_ip = o.max_unjoined_per_ip;
   config.hello_timeout = std::chrono::seconds(o.hello_timeout);
   config.max_memory_bytes = o.max_memory_mib << 20;
+  config.large_room = o.large_room;
   config.tls.mode = o.tls;
   config.allow_plaintext_password = o.allow_plaintext_password;
   config.announce.enabled = o.announce;

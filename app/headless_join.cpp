@@ -93,6 +93,7 @@ int run_headless_join(const JoinOptions& options) {
   config.port = options.port;
   config.nick = options.nick;
   config.password = options.password;
+  config.member_list = false;  // a large room's count is printed, never its whole list
   // Encrypted unless --plaintext, pinned to --fingerprint or to what known_hosts says.
   net::KnownHosts known(net::KnownHosts::default_path());
   const std::string key = net::KnownHosts::key(options.host, options.port);
@@ -132,10 +133,15 @@ int run_headless_join(const JoinOptions& options) {
               for (const auto& m : e.welcome.history) std::cout << format_chat(m) << '\n';
               std::string users;
               for (const auto& u : e.welcome.users) users += (users.empty() ? "" : ", ") + u;
+              const std::size_t online = e.welcome.members.value_or(e.welcome.users.size());
               std::cout << "[" << clock_time(net::now_ms()) << "] * you joined "
                         << printable(e.welcome.server) << " as " << printable(e.welcome.nick)
-                        << " (" << e.welcome.users.size() << " online: " << printable(users)
-                        << ")\n";
+                        << " (" << online << " online"
+                        << (online > e.welcome.users.size() ? "; the first " : ": ")
+                        << (online > e.welcome.users.size()
+                                ? std::to_string(e.welcome.users.size()) + ": "
+                                : std::string())
+                        << printable(users) << ")\n";
             } else if constexpr (std::is_same_v<T, net::ClientChat>) {
               std::cout << format_chat(e.msg) << '\n';
             } else if constexpr (std::is_same_v<T, net::ClientJoin>) {
@@ -146,6 +152,9 @@ int run_headless_join(const JoinOptions& options) {
                         << " left (" << printable(e.leave.reason)
                         << (e.leave.message.empty() ? "" : ": " + printable(e.leave.message))
                         << ")\n";
+            } else if constexpr (std::is_same_v<T, net::ClientPresence>) {
+              std::cout << "[" << clock_time(e.presence.ts) << "] * "
+                        << printable(net::describe_presence(e.presence)) << "\n";
             } else if constexpr (std::is_same_v<T, net::ClientNick>) {
               std::cout << "[" << clock_time(e.change.ts) << "] * " << printable(e.change.old_nick)
                         << " is now known as " << printable(e.change.new_nick) << "\n";

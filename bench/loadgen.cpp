@@ -68,6 +68,12 @@ struct Options {
   bool tls = false;            // lanchat over TLS (the server must offer it)
   std::string oper = "bench";  // IRC operator name and password (from the private config)
   double settle = 0.5;         // seconds between "all joined" and reading the server's RSS
+  // lanchat: hellos ask for large-room summaries, as lanchat's own client does; --classic
+  // sends protocol-1 hellos (every join and leave announced one by one).
+  bool summaries = true;
+  // Once everyone is seated and has heard the barrier: one more client joins, timed from
+  // its connect to its welcome (what a newcomer waits for in a full room).
+  bool late_joiner = false;
 };
 
 std::int64_t now_us() {
@@ -225,6 +231,7 @@ class Bench {
  private:
   void launch_connects();
   void start_barrier();
+  void barrier_done();
   void start_sending();
   void pump(Conn& sender);
   void on_tick();
@@ -238,6 +245,8 @@ class Bench {
   std::int64_t t_connect_start_ = 0, t_all_connected_ = 0, t_all_joined_ = 0, t_send_start_ = 0,
                t_last_rx_ = 0;
   std::int64_t t_barrier_sent_ = 0, deadline_ = 0;
+  std::unique_ptr<Conn> late_;  // see Options::late_joiner
+  std::int64_t t_late_start_ = 0, t_late_joined_ = 0;
   std::string run_tag_, barrier_tag_;
   enum class Phase { connecting, barrier, sending, done } phase_ = Phase::connecting;
   std::string result_ = "running";
@@ -504,7 +513,8 @@ void Bench::on_connected(Conn& c) {
   if (++connected_ == opt.clients) t_all_connected_ = now_us();
   switch (opt.proto) {
     case Proto::lanchat:
-      c.send("{\"type\":\"hello\",\"nick\":\"" + nick(c.index) + "\",\"proto\":1}\n");
+      c.send("{\"type\":\"hello\",\"nick\":\"" + nick(c.index) + "\",\"proto\":1" +
+             (opt.summaries ? ",\"summaries\":true}\n" : "}\n"));
       break;
     case Proto::asio:
       // No handshake: the server puts a connection in the room when it accepts it. The
@@ -525,6 +535,11 @@ void Bench::on_connect_failed(Conn&, const asio::error_code& ec) {
 void Bench::on_joined(Conn& c) {
   if (c.joined) return;
   c.joined = true;
+  if (&c == late_.get()) {
+    t_late_joined_ = now_us();
+    start_sending();
+    return;
+  }
   ++joined_;
   --connecting_;
   if (joined_ == opt.clients) {
@@ -550,6 +565,11 @@ void Bench::on_error_line(std::string_view line) {
 }
 
 void Bench::on_message(Conn& r, std::string_view text, std::int64_t at_us) {
+  if (&r == late_.get()) {  // only its welcome matters
+    if (text.find("\"type\":\"welcome\"") != std::string_view::npos) on_joined(r);
+    if (text.find("\"type\":\"error\"") != std::string_view::npos) on_error_line(text);
+    return;
+  }
   auto tag = text.find(run_tag_);
   if (tag != std::string_view::npos) {
     // ~B<run>:<sender>:<seq>:<send_us>:
@@ -599,7 +619,7 @@ void Bench::on_message(Conn& r, std::string_view text, std::int64_t at_us) {
     std::from_chars(p, text.data() + text.size(), round);
     if (round > r.barrier_seen) {
       r.barrier_seen = round;
-      if (round == barrier_round_ && ++barrier_count_ == opt.clients) start_sending();
+      if (round == barrier_round_ && ++barrier_count_ == opt.clients) barrier_done();
     }
     return;
   }
@@ -671,6 +691,16 @@ void Bench::start_barrier() {
   conns_.back()->send(frame(barrier_tag_ + std::to_string(barrier_round_) + ":"));
 }
 
+void Bench::barrier_done() {
+  if (!opt.late_joiner || late_ || opt.proto != Proto::lanchat) {
+    start_sending();
+    return;
+  }
+  late_ = std::make_unique<Conn>(*this, opt.clients);
+  t_late_start_ = now_us();
+  late_->connect();
+}
+
 void Bench::start_sending() {
   if (phase_ != Phase::barrier) return;
   // Memory with everyone joined and quiet: the idle-clients figure.
@@ -733,6 +763,10 @@ void Bench::finish(const std::string& why) {
     c->connected = false;
     c->close();
   }
+  if (late_) {
+    late_->connected = false;
+    late_->close();
+  }
 }
 
 int Bench::run() {
@@ -777,6 +811,11 @@ int Bench::run() {
        t_all_joined_ > 0
            ? std::round(static_cast<double>(t_all_joined_ - t_connect_start_) / 100.0) / 10.0
            : -1.0},
+      {"late_join_ms",
+       t_late_joined_ > 0
+           ? std::round(static_cast<double>(t_late_joined_ - t_late_start_) / 100.0) / 10.0
+           : -1.0},
+      {"summaries", opt.summaries},
       {"connect_retries", connect_retries},
       {"barrier_rounds", barrier_round_ + 1},
       {"sent", sent_},
@@ -855,6 +894,10 @@ bool parse(int argc, char** argv, Options& o) {
       o.oper = value();
     else if (a == "--settle")
       o.settle = std::stod(value());
+    else if (a == "--classic")
+      o.summaries = false;
+    else if (a == "--late-joiner")
+      o.late_joiner = true;
     else if (a == "--help" || a == "-h")
       return false;
     else
@@ -884,7 +927,8 @@ int main(int argc, char** argv) {
                    "  [--clients N] [--senders S] [--messages M] [--payload BYTES]\n"
                    "  [--rate PER_SENDER_PER_S (0: max)] [--window W] [--timeout S]\n"
                    "  [--server-pid PID] [--connect-parallel K (0: all at once)] [--quickack]\n"
-                   "  [--oper NAME] [--settle S] [--tls (lanchat only)]\n";
+                   "  [--oper NAME] [--settle S] [--tls (lanchat only)]\n"
+                   "  [--classic (protocol-1 hellos)] [--late-joiner]\n";
       return 0;
     }
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include <asio/connect.hpp>
 #include <asio/ssl.hpp>
 #include <asio/write.hpp>
+#include <unordered_set>
 
 #include "net/tls.hpp"
 
@@ -36,6 +37,7 @@ Client::Client(asio::io_context& io, ClientConfig config, EventQueue& events)
       ping_timer_(io),
       retry_timer_(io),
       quit_timer_(io),
+      members_timer_(io),
       framer_(proto::kMaxServerLineBytes),
       read_buf_(16 * 1024) {
   pinned_ = config_.fingerprint;
@@ -186,6 +188,7 @@ void Client::identity_mismatch(const std::string& got) {
 void Client::send_hello(std::uint64_t gen) {
   state_ = State::hello_sent;
   proto::Hello hello{config_.nick, proto::kVersion, std::nullopt, std::nullopt};
+  hello.summaries = true;
   if (!config_.password.empty()) hello.password = config_.password;
   if (!reclaim_.empty()) hello.reclaim = reclaim_;
   // Resume: the room we were in and the last message we saw there, so the welcome brings
@@ -249,6 +252,9 @@ void Client::on_welcome(proto::Welcome& w) {
   config_.nick = w.nick;
   reclaim_ = w.reclaim;
   users_ = w.users;
+  members_ = w.members.value_or(w.users.size());
+  fetching_ = false;  // any fetch was on the old connection
+  fetch_again_ = false;
   const bool same_room = rejoined && !room_id_.empty() && w.room_id == room_id_;
   // History continues where we left off only within one room_id: after a restart that
   // lost the room's history, ids start over and everything in the welcome is new.
@@ -270,7 +276,9 @@ void Client::on_welcome(proto::Welcome& w) {
     pending_.push_front(std::move(unconfirmed_.back()));
     unconfirmed_.pop_back();
   }
+  const bool partial = members_ > users_.size();
   events_.emit(ClientWelcome{std::move(w), rejoined, same_room, std::move(confirmed)});
+  if (partial) want_members();
   schedule_ping(gen_);
   send_pending_and_maybe_bye();
 }
@@ -309,6 +317,7 @@ void Client::handle(proto::ServerMessage& msg) {
     events_.emit(ClientChat{std::move(*m), local_id});
   } else if (auto* j = std::get_if<proto::Join>(&msg)) {
     if (std::find(users_.begin(), users_.end(), j->nick) == users_.end()) users_.push_back(j->nick);
+    members_ = users_.size();
     events_.emit(ClientJoin{std::move(*j)});
   } else if (auto* l = std::get_if<proto::Leave>(&msg)) {
     if (l->nick == config_.nick && l->reason == proto::reason::kicked) {
@@ -322,7 +331,22 @@ void Client::handle(proto::ServerMessage& msg) {
       return;
     }
     std::erase(users_, l->nick);
+    members_ = users_.size();
     events_.emit(ClientLeave{std::move(*l)});
+  } else if (auto* sum = std::get_if<proto::Presence>(&msg)) {
+    members_ = sum->members;
+    if (sum->listed) {
+      for (const auto& gone : sum->left) std::erase(users_, gone.nick);
+      for (const auto& came : sum->joined) {
+        if (std::find(users_.begin(), users_.end(), came) == users_.end()) users_.push_back(came);
+      }
+    }
+    if (fetching_) fetch_again_ = true;  // pages already read may miss these changes
+    const bool stale = !sum->listed;
+    events_.emit(ClientPresence{std::move(*sum)});
+    if (stale) want_members();
+  } else if (auto* mp = std::get_if<proto::MembersPage>(&msg)) {
+    on_members(*mp);
   } else if (auto* n = std::get_if<proto::NickChanged>(&msg)) {
     std::replace(users_.begin(), users_.end(), n->old_nick, n->new_nick);
     const bool mine = n->old_nick == config_.nick;
@@ -540,7 +564,78 @@ void Client::stop() {
   connect_timer_.cancel();
   retry_timer_.cancel();
   quit_timer_.cancel();
+  members_timer_.cancel();
   close_socket();
+}
+
+namespace {
+// A client that shows the whole member list fetches it again at most this often, however
+// often the room changes faster than summaries can list.
+constexpr auto kMembersRefetch = std::chrono::seconds(2);
+constexpr std::string_view kMembersRef = "members";
+}  // namespace
+
+void Client::want_members() {
+  if (!config_.member_list) return;
+  if (fetching_) {
+    fetch_again_ = true;
+    return;
+  }
+  if (fetch_armed_) return;
+  const auto due = last_fetch_ + kMembersRefetch;
+  if (std::chrono::steady_clock::now() >= due) {
+    request_members(gen_);
+    return;
+  }
+  fetch_armed_ = true;
+  members_timer_.expires_at(due);
+  members_timer_.async_wait([self = shared_from_this(), gen = gen_](const asio::error_code& ec) {
+    self->fetch_armed_ = false;
+    if (ec || gen != self->gen_ || self->state_ != State::joined) return;
+    self->request_members(gen);
+  });
+}
+
+void Client::request_members(std::uint64_t gen) {
+  if (gen != gen_ || state_ != State::joined) return;
+  if (!fetching_) {
+    fetching_ = true;
+    fetch_again_ = false;
+    fetched_.clear();
+    last_fetch_ = std::chrono::steady_clock::now();
+  }
+  proto::MembersRequest r;
+  r.offset = fetched_.size();
+  r.limit = proto::kMaxMembersPage;
+  r.ref = std::string(kMembersRef);
+  send(proto::encode(r));
+}
+
+void Client::on_members(proto::MembersPage& page) {
+  if (!fetching_ || !page.ref.is_string() ||
+      page.ref.get_ref<const std::string&>() != kMembersRef) {
+    return;
+  }
+  for (auto& u : page.users) fetched_.push_back(std::move(u));
+  if (page.more && !page.users.empty()) {
+    request_members(gen_);
+    return;
+  }
+  fetching_ = false;
+  // Pages are read at different moments: a leave between two of them shifts the offsets.
+  // Duplicates go now; anything missed is fetched again if the room changed meanwhile.
+  std::vector<std::string> seen_order;
+  seen_order.reserve(fetched_.size());
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(fetched_.size());
+  for (const auto& u : fetched_) {
+    if (seen.insert(u).second) seen_order.push_back(u);
+  }
+  fetched_.clear();
+  users_ = std::move(seen_order);
+  members_ = std::max(page.members, users_.size());
+  events_.emit(ClientSnapshot{users_});
+  if (fetch_again_) want_members();
 }
 
 void Client::emit_snapshot() {

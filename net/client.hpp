@@ -36,6 +36,9 @@ struct ClientConfig {
   std::string nick;
   std::string password;
   bool reconnect = false;  // after a lost connection (never after a shutdown notice)
+  // Keep the whole member list of a large room (fetched in pages, see want_members): the
+  // window shows it; a console, which prints only the count, does not need it.
+  bool member_list = true;
   std::chrono::milliseconds ping_interval{5000};
   std::chrono::milliseconds ping_timeout{15000};  // no pong for this long: connection lost
   std::chrono::milliseconds connect_timeout{5000};
@@ -120,6 +123,11 @@ class Client : public std::enable_shared_from_this<Client> {
   void send_pending_and_maybe_bye();
   void fail_unsent(const std::string& why);
   void send_say(const Outgoing& o);
+  // The member list of a large room, fetched page by page (see proto::MembersRequest):
+  // after a partial welcome, or a summary that could not list its changes.
+  void want_members();
+  void request_members(std::uint64_t gen);
+  void on_members(proto::MembersPage& page);
   // Requests in flight, by the `ref` they were sent with.
   struct Query {
     char kind = 'h';  // h: older history, c: context of a hit, f: search
@@ -143,12 +151,22 @@ class Client : public std::enable_shared_from_this<Client> {
   asio::steady_timer ping_timer_;
   asio::steady_timer retry_timer_;
   asio::steady_timer quit_timer_;
+  asio::steady_timer members_timer_;
   LineFramer framer_;
   std::vector<char> read_buf_;
   std::deque<std::string> out_;
   std::deque<Outgoing> pending_;      // not sent yet (no link, or not joined yet)
   std::deque<Outgoing> unconfirmed_;  // sent, waiting for the server's echo
   std::vector<std::string> users_;
+  std::size_t members_ = 0;  // how many are in the room, as the server last said
+  // Fetching the member list: the pages so far, whether the list changed meanwhile (then
+  // it is fetched again), and when the last fetch started (at most one each few seconds:
+  // in a room of thousands a join storm would otherwise mean one fetch per summary).
+  std::vector<std::string> fetched_;
+  bool fetching_ = false;
+  bool fetch_again_ = false;
+  bool fetch_armed_ = false;
+  std::chrono::steady_clock::time_point last_fetch_{};
   std::unordered_map<std::string, Query> queries_;
   std::uint64_t next_query_ = 0;
   State state_ = State::idle;

@@ -337,6 +337,14 @@ void Connection::handle(proto::ClientMessage& msg) {
     handle_search(*q);
   } else if (auto* n = std::get_if<proto::NickChange>(&msg)) {
     handle_nick(*n);
+  } else if (auto* r = std::get_if<proto::MembersRequest>(&msg)) {
+    if (member_ == nullptr) {
+      reply_error(proto::err::not_joined, "send hello before members", true, r->ref);
+      return;
+    }
+    proto::MembersPage page = server_->room_.members_page(*r);
+    page.ref = std::move(r->ref);
+    deliver(make_line(proto::encode(page)), Delivery::now);
   } else {  // bye
     server_->log(LogLevel::info, who() + " said bye");
     depart(proto::reason::quit);

@@ -34,4 +34,36 @@ bool same_listing(const FoundRoom& a, const FoundRoom& b) {
          a.fingerprint == b.fingerprint && a.version == b.version && a.proto == b.proto;
 }
 
+namespace {
+std::string some_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 5;
+  std::string out;
+  const std::size_t shown = names.size() > kShown ? kShown - 1 : names.size();
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  if (shown < names.size()) out += " and " + std::to_string(names.size() - shown) + " others";
+  return out;
+}
+}  // namespace
+
+std::string describe_presence(const proto::Presence& p) {
+  std::string out;
+  if (p.listed) {
+    if (!p.joined.empty()) out = some_names(p.joined) + " joined";
+    if (!p.left.empty()) {
+      std::vector<std::string> left;
+      left.reserve(p.left.size());
+      for (const auto& l : p.left) left.push_back(l.nick);
+      out += (out.empty() ? "" : ", ") + some_names(left) + " left";
+    }
+  }
+  if (out.empty()) {
+    // Not listed, or only people who came and went within one summary.
+    out = std::to_string(p.joins) + " joined, " + std::to_string(p.leaves) + " left";
+  }
+  return out + " (" + std::to_string(p.members) + " in the room)";
+}
+
 }  // namespace lanchat::net

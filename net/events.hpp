@@ -139,6 +139,11 @@ struct ClientNotice {
 struct ClientLeave {
   proto::Leave leave;
 };
+// A large room's summary of joins and leaves (see proto::Presence). When it could not list
+// them (`listed` false), a ClientSnapshot with the whole list follows once it is fetched.
+struct ClientPresence {
+  proto::Presence presence;
+};
 // An error reply while joined (bad_text, rate_limited, ...): shown, the session goes on.
 struct ClientServerError {
   proto::Error error;
@@ -248,9 +253,9 @@ using EventData =
     std::variant<ServerLog, ServerListening, ServerFailed, ServerStopped, PeerConnected, PeerJoined,
                  PeerClosed, PeerSecured, PeerNick, PeerMuted, ServerBans, ServerSnapshot,
                  ServerStore, ClientConnecting, ClientWelcome, ClientChat, ClientJoin, ClientNick,
-                 ClientNotice, ClientLeave, ClientServerError, ClientSayFailed, ClientHistory,
-                 ClientFound, ClientRejected, ClientRtt, ClientShutdown, ClientKicked,
-                 ClientDisconnected, ClientClosed, ClientSnapshot, ClientSecured,
+                 ClientNotice, ClientLeave, ClientPresence, ClientServerError, ClientSayFailed,
+                 ClientHistory, ClientFound, ClientRejected, ClientRtt, ClientShutdown,
+                 ClientKicked, ClientDisconnected, ClientClosed, ClientSnapshot, ClientSecured,
                  ClientIdentityMismatch, RoomsFound, EventsDropped>;
 
 struct Event {
@@ -266,5 +271,9 @@ struct Event {
 };
 
 std::int64_t now_ms();
+
+// A large room's summary for people: "carol and dave joined, erin left (523 in the room)";
+// "250 joined, 3 left (10,000 in the room)" when it could not list them.
+std::string describe_presence(const proto::Presence& p);
 
 }  // namespace lanchat::net

@@ -170,7 +170,7 @@ namespace {
 // The top-level fields a client message can have, each as its JSON value (null if absent).
 struct ClientFields {
   json type, nick, proto, password, reclaim, room_id, last_id, text, id, ref, before, limit, to,
-      action;
+      action, summaries, offset, match;
   json* field(std::string_view key) {
     switch (key.size()) {
       case 2:
@@ -180,9 +180,15 @@ struct ClientFields {
       case 4:
         return key == "type" ? &type : key == "nick" ? &nick : key == "text" ? &text : nullptr;
       case 5:
-        return key == "proto" ? &proto : key == "limit" ? &limit : nullptr;
+        return key == "proto"   ? &proto
+               : key == "limit" ? &limit
+               : key == "match" ? &match
+                                : nullptr;
       case 6:
-        return key == "before" ? &before : key == "action" ? &action : nullptr;
+        return key == "before"   ? &before
+               : key == "action" ? &action
+               : key == "offset" ? &offset
+                                 : nullptr;
       case 7:
         return key == "reclaim"   ? &reclaim
                : key == "room_id" ? &room_id
@@ -190,6 +196,8 @@ struct ClientFields {
                                   : nullptr;
       case 8:
         return key == "password" ? &password : nullptr;
+      case 9:
+        return key == "summaries" ? &summaries : nullptr;
       default:
         return nullptr;
     }
@@ -375,6 +383,10 @@ Decoded<ClientMessage> decode_fields(ClientFields& f) {
       h.password = std::move(f.password.get_ref<std::string&>());
     }
     if (f.last_id.is_number_unsigned()) h.last_id = f.last_id.get<std::uint64_t>();
+    if (!f.summaries.is_null() && !f.summaries.is_boolean()) {
+      return error_of(err::bad_message, "\"summaries\" must be true or false");
+    }
+    h.summaries = f.summaries.is_boolean() && f.summaries.get<bool>();
     return ClientMessage{std::move(h)};
   }
   if (type == "ping") {
@@ -418,6 +430,32 @@ Decoded<ClientMessage> decode_fields(ClientFields& f) {
                       "search \"limit\" must be 1 to " + std::to_string(kMaxSearchResults));
     }
     return ClientMessage{Search{std::move(text), *limit}};
+  }
+  if (type == "members") {
+    MembersRequest r;
+    if (!f.offset.is_null()) {
+      if (!f.offset.is_number_unsigned()) {
+        return error_of(err::bad_message, "members \"offset\" must be 0 or more");
+      }
+      // Past any room's size: an empty page, not an error.
+      r.offset = static_cast<std::size_t>(
+          std::min<std::uint64_t>(f.offset.get<std::uint64_t>(), std::uint64_t{1} << 32));
+    }
+    const auto limit = count_field(f.limit, kDefaultMembersPage, kMaxMembersPage);
+    if (!limit) {
+      return error_of(err::bad_message,
+                      "members \"limit\" must be 1 to " + std::to_string(kMaxMembersPage));
+    }
+    r.limit = *limit;
+    if (!f.match.is_null()) {
+      if (!f.match.is_string() || !utf8::is_valid(f.match.get_ref<const std::string&>()) ||
+          utf8::length(f.match.get_ref<const std::string&>()) > kMaxNickCodePoints) {
+        return error_of(err::bad_message, "members \"match\" must be a string of at most " +
+                                              std::to_string(kMaxNickCodePoints) + " characters");
+      }
+      r.match = std::move(f.match.get_ref<std::string&>());
+    }
+    return ClientMessage{std::move(r)};
   }
   // The type is the client's own text: escaped and cut, it can neither forge a log line
   // nor make the reply longer than a few dozen bytes.
@@ -517,6 +555,7 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     if (const std::string* r = string_field(j, "room_id")) w.room_id = *r;
     if (const std::string* r = string_field(j, "reclaim")) w.reclaim = *r;
     if (auto m = j.find("more"); m != j.end() && m->is_boolean()) w.more = m->get<bool>();
+    w.members = int_field<std::size_t>(j, "members");
     return ServerMessage{std::move(w)};
   }
   if (type == "pong") {
@@ -561,6 +600,43 @@ Decoded<ServerMessage> decode_server(std::string_view line) {
     const std::string* text = string_field(j, "text");
     return ServerMessage{Found{text ? *text : std::string(), std::move(msgs), std::move(ref)}};
   }
+  if (type == "presence") {
+    Presence p;
+    const auto members = int_field<std::size_t>(j, "members");
+    if (!members) return malformed(type);
+    p.members = *members;
+    p.joins = int_field<std::size_t>(j, "joins").value_or(0);
+    p.leaves = int_field<std::size_t>(j, "leaves").value_or(0);
+    p.ts = int_field<std::int64_t>(j, "ts").value_or(0);
+    const auto joined = j.find("joined");
+    const auto left = j.find("left");
+    p.listed = joined != j.end() && joined->is_array() && left != j.end() && left->is_array();
+    if (p.listed) {
+      for (const auto& v : *joined) {
+        if (v.is_string()) p.joined.push_back(v.get<std::string>());
+      }
+      for (const auto& v : *left) {
+        if (!v.is_object()) continue;
+        const std::string* nick = string_field(v, "nick");
+        const std::string* why = string_field(v, "reason");
+        if (nick != nullptr) p.left.push_back({*nick, why ? *why : std::string()});
+      }
+    }
+    return ServerMessage{std::move(p)};
+  }
+  if (type == "members") {
+    MembersPage p;
+    p.members = int_field<std::size_t>(j, "members").value_or(0);
+    p.offset = int_field<std::size_t>(j, "offset").value_or(0);
+    if (auto u = j.find("users"); u != j.end() && u->is_array()) {
+      for (const auto& v : *u) {
+        if (v.is_string()) p.users.push_back(v.get<std::string>());
+      }
+    }
+    if (auto m = j.find("more"); m != j.end() && m->is_boolean()) p.more = m->get<bool>();
+    if (auto r = j.find("ref"); r != j.end()) p.ref = *r;
+    return ServerMessage{std::move(p)};
+  }
   if (type == "shutdown") {
     const std::string* why = string_field(j, "reason");
     return ServerMessage{Shutdown{why ? *why : std::string()}};
@@ -575,6 +651,13 @@ std::string encode(const Hello& m) {
   if (m.reclaim) j["reclaim"] = *m.reclaim;
   if (m.room_id) j["room_id"] = *m.room_id;
   if (m.last_id) j["last_id"] = *m.last_id;
+  if (m.summaries) j["summaries"] = true;
+  if (!m.ref.is_null()) j["ref"] = m.ref;
+  return line_of(j);
+}
+std::string encode(const MembersRequest& m) {
+  ojson j{{"type", "members"}, {"offset", m.offset}, {"limit", m.limit}};
+  if (!m.match.empty()) j["match"] = m.match;
   if (!m.ref.is_null()) j["ref"] = m.ref;
   return line_of(j);
 }
@@ -791,8 +874,47 @@ std::string encode(const Welcome& m) {
   std::vector<std::string_view> views;
   views.reserve(lines.size());
   for (const auto& l : lines) views.push_back(l);
-  return encode_welcome({m.nick, m.server, m.room_id, m.reclaim, m.more}, encode_users(m.users),
-                        views);
+  return encode_welcome({m.nick, m.server, m.room_id, m.reclaim, m.more, m.members.value_or(0)},
+                        encode_users(m.users), views);
+}
+
+std::string encode(const Presence& m) {
+  std::string s = R"({"type":"presence","members":)";
+  append_int(s, m.members);
+  s += R"(,"joins":)";
+  append_int(s, m.joins);
+  s += R"(,"leaves":)";
+  append_int(s, m.leaves);
+  if (m.listed) {
+    s += R"(,"joined":)";
+    s += encode_users(m.joined);
+    s += R"(,"left":[)";
+    bool first = true;
+    for (const auto& l : m.left) {
+      if (!first) s += ',';
+      first = false;
+      s += R"({"nick":)";
+      append_json_string(s, l.nick);
+      s += R"(,"reason":)";
+      append_json_string(s, l.reason);
+      s += '}';
+    }
+    s += ']';
+  }
+  return finish_with_ts(s, m.ts);
+}
+
+std::string encode(const MembersPage& m) {
+  std::string s = R"({"type":"members","members":)";
+  append_int(s, m.members);
+  s += R"(,"offset":)";
+  append_int(s, m.offset);
+  s += R"(,"users":)";
+  s += encode_users(m.users);
+  s += m.more ? R"(,"more":true)" : R"(,"more":false)";
+  append_ref(s, m.ref);
+  s += "}\n";
+  return s;
 }
 
 std::string encode_welcome(const WelcomeHead& head, std::string_view users_array,
@@ -816,6 +938,10 @@ std::string encode_welcome(const WelcomeHead& head, std::string_view users_array
   }
   s += R"(,"users":)";
   s += users_array;
+  if (head.members != 0) {
+    s += R"(,"members":)";
+    append_int(s, head.members);
+  }
   s += R"(,"history":)";
   append_lines(s, history_lines);
   s += head.more ? R"(,"more":true)" : R"(,"more":false)";

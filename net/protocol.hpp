@@ -35,6 +35,11 @@ inline constexpr std::size_t kDefaultHistoryPage = 100;
 inline constexpr std::size_t kMaxSearchResults = 200;
 inline constexpr std::size_t kDefaultSearchResults = 50;
 inline constexpr std::size_t kMaxSearchCodePoints = 200;
+// Large rooms (see docs/PROTOCOL.md, "Large rooms"): one `members` page holds at most this
+// many nicks, and a summary lists names only while it holds at most kMaxListedChanges.
+inline constexpr std::size_t kMaxMembersPage = 1000;
+inline constexpr std::size_t kDefaultMembersPage = 500;
+inline constexpr std::size_t kMaxListedChanges = 100;
 // Deeper JSON is refused (bad_json) so that echoing a ping id can never recurse deeply.
 inline constexpr int kMaxJsonDepth = 32;
 
@@ -81,6 +86,9 @@ struct Hello {
   std::optional<std::string> room_id = std::nullopt;
   std::optional<std::uint64_t> last_id = std::nullopt;
   nlohmann::json ref = nullptr;
+  // The client understands large rooms: `presence` summaries instead of each join and
+  // leave, and a welcome whose `users` may be only the first part of the list.
+  bool summaries = false;
 };
 struct Say {
   std::string text;
@@ -108,7 +116,16 @@ struct Ping {
   nlohmann::json id;
 };
 struct Bye {};
-using ClientMessage = std::variant<Hello, Say, Ping, Bye, HistoryRequest, Search, NickChange>;
+// A page of the member list, in join order: the members from `offset` on (of those whose
+// nick contains `match`, folded as nicks are compared, if it is given).
+struct MembersRequest {
+  std::size_t offset = 0;
+  std::size_t limit = kDefaultMembersPage;
+  std::string match{};
+  nlohmann::json ref = nullptr;
+};
+using ClientMessage =
+    std::variant<Hello, Say, Ping, Bye, HistoryRequest, Search, NickChange, MembersRequest>;
 
 // ---- server -> client ----
 struct ChatMsg {
@@ -129,6 +146,9 @@ struct Welcome {
   std::string room_id{};
   std::string reclaim{};  // see Hello::reclaim; empty if the server gave none
   bool more = false;      // older messages exist than the first one in history
+  // Set when `users` is only the first part of the list (a large room, to a client that
+  // asked for summaries): how many are in the room.
+  std::optional<std::size_t> members = std::nullopt;
 };
 struct Join {
   std::string nick;
@@ -150,6 +170,31 @@ struct NickChanged {
 struct Notice {
   std::string text;
   std::int64_t ts = 0;
+};
+// In a large room, the joins and leaves since the last summary, to clients that asked for
+// summaries (instead of each join and leave). listed: `joined` and `left` hold every change
+// (apply `left`, then `joined`); otherwise there were too many to list and only the counts
+// say what happened: a client that shows the list fetches it again with `members`.
+struct Presence {
+  std::size_t members = 0;  // in the room after these changes
+  std::size_t joins = 0;
+  std::size_t leaves = 0;
+  bool listed = true;
+  std::vector<std::string> joined{};
+  struct Left {
+    std::string nick;
+    std::string reason;
+  };
+  std::vector<Left> left{};
+  std::int64_t ts = 0;
+};
+// The answer to a MembersRequest.
+struct MembersPage {
+  std::size_t members = 0;  // in the room
+  std::size_t offset = 0;
+  std::vector<std::string> users{};
+  bool more = false;  // more (matching) members after this page
+  nlohmann::json ref = nullptr;
 };
 struct Pong {
   nlohmann::json id;
@@ -175,7 +220,7 @@ struct Shutdown {
   std::string reason;
 };
 using ServerMessage = std::variant<Welcome, ChatMsg, Join, Leave, Pong, Error, Shutdown,
-                                   HistoryPage, Found, NickChanged, Notice>;
+                                   HistoryPage, Found, NickChanged, Notice, Presence, MembersPage>;
 
 // A decode either yields a message or the error the peer should be told about.
 template <class T>
@@ -213,6 +258,9 @@ std::string encode(const HistoryPage& m);
 std::string encode(const Found& m);
 std::string encode(const Shutdown& m);
 std::string encode(const Welcome& m);
+std::string encode(const MembersRequest& m);
+std::string encode(const Presence& m);
+std::string encode(const MembersPage& m);
 // The scalar fields of a welcome, for encode_welcome.
 struct WelcomeHead {
   std::string_view nick;
@@ -220,6 +268,7 @@ struct WelcomeHead {
   std::string_view room_id;
   std::string_view reclaim;
   bool more = false;
+  std::size_t members = 0;  // non-zero: `users` is partial and this many are in the room
 };
 // The server keeps history as already-encoded msg lines and the users array encoded (see
 // encode_users, kept up to date as people join): a welcome in a room of thousands costs

@@ -83,7 +83,12 @@ std::variant<Member*, proto::Error> Room::join(Participant& who, std::uint64_t c
   m.seq = ++next_seq_;
   m.slot = fanout_.size();
   m.host = host;
+  m.summaries = hello.summaries;
   fanout_.push_back(&m);
+  if (!m.summaries) {
+    m.classic_slot = classic_.size();
+    classic_.push_back(&m);
+  }
   by_folded_.emplace(m.keys.folded, &m);
   by_shape_.emplace(m.keys.shape, &m);
   if (!users_stale_) {
@@ -105,13 +110,26 @@ std::variant<Member*, proto::Error> Room::join(Participant& who, std::uint64_t c
   history.reserve(history_.size() - from);
   for (std::size_t i = from; i < history_.size(); ++i) history.emplace_back(*history_[i].line);
   const bool more = from < history_.size() ? history_[from].id > oldest_ : oldest_ != 0;
+  const bool large_room = large();
+  // In a large room a member that asked for summaries gets the start of the list and the
+  // count (it pages through the rest with `members` if it shows them); sending each of
+  // 10,000 joiners everyone before it would be 50 million nicks.
+  const bool partial = large_room && m.summaries;
   who.deliver(
-      make_line(proto::encode_welcome({m.nick, config_.name, config_.room_id, m.reclaim, more},
-                                      users_array(), history)),
+      make_line(proto::encode_welcome(
+          {m.nick, config_.name, config_.room_id, m.reclaim, more, partial ? fanout_.size() : 0},
+          partial ? first_users(config_.large_welcome_users) : users_array(), history)),
       Delivery::forced);
 
   const std::int64_t ts = now_ms();
-  broadcast(make_line(proto::encode(proto::Join{m.nick, ts})), &m, Delivery::presence);
+  if (large_room) {
+    if (classic_.size() > (m.summaries ? 0U : 1U)) {
+      tell_classic(make_line(proto::encode(proto::Join{m.nick, ts})), &m);
+    }
+    note_join(m.nick);
+  } else {
+    broadcast(make_line(proto::encode(proto::Join{m.nick, ts})), &m, Delivery::presence);
+  }
   events_.emit(PeerJoined{conn, m.nick, ts, host});
   events_.log(LogLevel::info, "#" + std::to_string(conn) + " joined as " + m.nick);
   return &m;
@@ -129,6 +147,91 @@ const std::string& Room::users_array() {
   return users_array_;
 }
 
+std::string Room::first_users(std::size_t n) const {
+  std::string out = "[";
+  for (const Member& m : members_) {
+    if (n-- == 0) break;
+    if (out.size() > 1) out += ',';
+    proto::append_json_string(out, m.nick);
+  }
+  out += ']';
+  return out;
+}
+
+void Room::tell_classic(const SharedLine& line, const Member* except) {
+  for (Member* m : classic_) {
+    if (m != except) m->participant->deliver(line, Delivery::presence);
+  }
+}
+
+void Room::note_join(const std::string& nick) {
+  const bool was_empty = pending_.joins == 0 && pending_.leaves == 0;
+  ++pending_.joins;
+  if (pending_.listed) {
+    if (pending_.joined.size() + pending_.left.size() >= proto::kMaxListedChanges) {
+      // Too many to list: the counts say it, and clients fetch the list if they show it.
+      pending_.listed = false;
+      pending_.joined.clear();
+      pending_.left.clear();
+    } else {
+      pending_.joined.push_back(nick);
+    }
+  }
+  if (was_empty && on_presence_pending_) on_presence_pending_();
+}
+
+void Room::note_leave(const std::string& nick, std::string_view reason) {
+  const bool was_empty = pending_.joins == 0 && pending_.leaves == 0;
+  ++pending_.leaves;
+  if (pending_.listed) {
+    // Came and went within one summary: listed in neither, as clients apply `left` before
+    // `joined` (which keeps a leave followed by a rejoin under the same nick right).
+    auto it = std::find(pending_.joined.begin(), pending_.joined.end(), nick);
+    if (it != pending_.joined.end()) {
+      pending_.joined.erase(it);
+    } else if (pending_.joined.size() + pending_.left.size() >= proto::kMaxListedChanges) {
+      pending_.listed = false;
+      pending_.joined.clear();
+      pending_.left.clear();
+    } else {
+      pending_.left.push_back({nick, std::string(reason)});
+    }
+  }
+  if (was_empty && on_presence_pending_) on_presence_pending_();
+}
+
+void Room::flush_presence() {
+  if (pending_.joins == 0 && pending_.leaves == 0) return;
+  pending_.members = fanout_.size();
+  pending_.ts = now_ms();
+  const SharedLine line = make_line(proto::encode(pending_));
+  pending_ = proto::Presence{};
+  for (Member* m : fanout_) {
+    if (m->summaries) m->participant->deliver(line, Delivery::presence);
+  }
+}
+
+proto::MembersPage Room::members_page(const proto::MembersRequest& req) const {
+  proto::MembersPage page;
+  page.members = fanout_.size();
+  page.offset = req.offset;
+  const std::string match = req.match.empty() ? std::string() : nick::keys_of(req.match).folded;
+  std::size_t skipped = 0;
+  for (const Member& m : members_) {
+    if (!match.empty() && m.keys.folded.find(match) == std::string::npos) continue;
+    if (skipped < req.offset) {
+      ++skipped;
+      continue;
+    }
+    if (page.users.size() == req.limit) {
+      page.more = true;
+      break;
+    }
+    page.users.push_back(m.nick);
+  }
+  return page;
+}
+
 void Room::remove(Member& m) {
   by_folded_.erase(m.keys.folded);
   by_shape_.erase(m.keys.shape);
@@ -138,17 +241,31 @@ void Room::remove(Member& m) {
   fanout_[m.slot] = last;
   last->slot = m.slot;
   fanout_.pop_back();
+  if (!m.summaries) {
+    Member* last_classic = classic_.back();
+    classic_[m.classic_slot] = last_classic;
+    last_classic->classic_slot = m.classic_slot;
+    classic_.pop_back();
+  }
   users_stale_ = true;
   members_.erase(m.self);
 }
 
 void Room::leave(Member& m, std::string_view reason) {
   const std::string nick = m.nick;
-  remove(m);  // m is gone from here on
+  const bool large_room = large();  // as it was with m in it
+  remove(m);                        // m is gone from here on
   if (closing_) return;
   const std::int64_t ts = now_ms();
-  broadcast(make_line(proto::encode(proto::Leave{nick, std::string(reason), ts})), nullptr,
-            Delivery::presence);
+  if (large_room) {
+    if (!classic_.empty()) {
+      tell_classic(make_line(proto::encode(proto::Leave{nick, std::string(reason), ts})), nullptr);
+    }
+    note_leave(nick, reason);
+  } else {
+    broadcast(make_line(proto::encode(proto::Leave{nick, std::string(reason), ts})), nullptr,
+              Delivery::presence);
+  }
   events_.log(LogLevel::info, nick + " left (" + std::string(reason) + ")");
 }
 
@@ -167,6 +284,7 @@ std::optional<proto::Error> Room::say(Member& m, proto::Say& say) {
     // resumes stay exact) but is never kept, stored, searched or replayed.
     proto::ChatMsg msg{++next_msg_id_, m.nick, std::move(say.text), now_ms(), to->nick, say.action};
     SharedLine line = make_line(proto::encode(msg));
+    flush_presence();  // the recipient may not have heard of the sender yet
     m.participant->deliver(line, Delivery::now);
     if (to != &m) to->participant->deliver(line, Delivery::now);
     unstored_id_ = msg.id;
@@ -295,6 +413,7 @@ std::optional<Room::Page> Room::page_in_memory(std::uint64_t before, std::size_t
 }
 
 void Room::broadcast(const SharedLine& line, const Member* except, Delivery how) {
+  flush_presence();
   for (Member* m : fanout_) {
     if (m != except) m->participant->deliver(line, how);
   }

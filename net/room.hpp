@@ -5,6 +5,7 @@
 // to which the room only hands encoded lines. Lives on the net thread.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -55,6 +56,8 @@ struct Member {
   std::size_t slot = 0;              // index in the fan-out list
   bool host = false;                 // the host's own client
   bool muted = false;                // its says are refused (muted) until the host unmutes it
+  bool summaries = false;            // hears of joins and leaves in summaries in a large room
+  std::size_t classic_slot = 0;      // index in the list of members without summaries
   std::list<Member>::iterator self;  // where the room keeps it (O(1) removal)
 };
 
@@ -65,6 +68,12 @@ struct RoomConfig {
   // The newest messages kept encoded in memory: every welcome (a resume gives up to 1,000)
   // and most history pages are answered from here, without the disk.
   std::size_t memory_history = 2000;
+  // A room with this many members or more is large (0: never): members that asked for
+  // summaries hear of joins and leaves in one `presence` line per summary period instead
+  // of one line each, and their welcome lists only the first large_welcome_users members.
+  // Announcing every join to every member is what made seating 10,000 people quadratic.
+  std::size_t large_room = 500;
+  std::size_t large_welcome_users = 100;
 };
 
 class Room {
@@ -94,6 +103,16 @@ class Room {
   void notice(const std::string& text);
   // The member under this nick (compared as people read nicks), if any.
   Member* find_nick(std::string_view nick);
+  // A page of the member list, in join order (see proto::MembersRequest).
+  proto::MembersPage members_page(const proto::MembersRequest& req) const;
+  bool large() const { return config_.large_room > 0 && fanout_.size() >= config_.large_room; }
+  // Sends the summary of the joins and leaves noted since the last one, if any. The owner
+  // calls it once per summary period; every other line to the room sends it first, so
+  // the summary keeps its place in the room's one order.
+  void flush_presence();
+  // Called when a join or leave is noted for a summary and none was pending: the owner
+  // arms its summary timer.
+  void on_presence_pending(std::function<void()> f) { on_presence_pending_ = std::move(f); }
   // The server is stopping: from now on leaves are not broadcast (everyone gets
   // `shutdown` instead).
   void silence() { closing_ = true; }
@@ -131,11 +150,20 @@ class Room {
   void broadcast(const SharedLine& line, const Member* except, Delivery how);
   void remove(Member& m);
   const std::string& users_array();
+  // The first n members' nicks, encoded, for a large room's welcome.
+  std::string first_users(std::size_t n) const;
+  void note_join(const std::string& nick);
+  void note_leave(const std::string& nick, std::string_view reason);
+  // Joins and leaves to the members without summaries, one line each.
+  void tell_classic(const SharedLine& line, const Member* except);
 
   RoomConfig config_;
   EventSink& events_;
-  std::list<Member> members_;    // owns the members, in join order
-  std::vector<Member*> fanout_;  // the same members, compact, for broadcasts
+  std::list<Member> members_;     // owns the members, in join order
+  std::vector<Member*> fanout_;   // the same members, compact, for broadcasts
+  std::vector<Member*> classic_;  // those without summaries (protocol-1 clients)
+  proto::Presence pending_;       // changes for the next summary
+  std::function<void()> on_presence_pending_;
   std::unordered_map<std::string, Member*> by_folded_, by_shape_;
   std::string users_array_ = "[]";  // members' nicks, encoded for the welcome
   bool users_stale_ = false;

@@ -60,15 +60,18 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
     : io_(io),
       config_(std::move(config)),
       events_(events, next_instance_id()),
-      room_(RoomConfig{config_.room, {}, config_.history_size, 2000}, events_),
+      room_(RoomConfig{config_.room, {}, config_.history_size, 2000, config_.large_room}, events_),
       acceptor_(io),
       retry_timer_(io),
       stop_timer_(io),
       presence_timer_(io),
+      summary_timer_(io),
       housekeeping_timer_(io),
       scratch_(64 * 1024),
       tls_staging_(16 * 1024) {
   require_tls_for_password();
+  // The room lives and dies with the server and only calls this from the net thread.
+  room_.on_presence_pending([this] { arm_summary(); });
 }
 
 Server::~Server() {
@@ -480,6 +483,17 @@ void Server::mark_dirty(std::shared_ptr<Connection> c, bool urgent) {
   });
 }
 
+void Server::arm_summary() {
+  if (summary_armed_ || stopping_) return;
+  summary_armed_ = true;
+  summary_timer_.expires_after(config_.presence_summary);
+  summary_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    self->summary_armed_ = false;
+    if (ec || self->stopping_) return;
+    self->room_.flush_presence();
+  });
+}
+
 void Server::kick_later(std::shared_ptr<Connection> c) {
   kicks_.push_back(std::move(c));
   schedule_flush();
@@ -725,6 +739,7 @@ void Server::stop(std::string reason, std::function<void()> on_stopped) {
   if (announcer_) announcer_->stop();  // the goodbye goes first: joiners stop offering it
   retry_timer_.cancel();
   presence_timer_.cancel();
+  summary_timer_.cancel();
   housekeeping_timer_.cancel();
   log(LogLevel::info, "stopping: " + (reason.empty() ? std::string("no reason given") : reason) +
                           " (" + std::to_string(connections_.size()) + " connections)");

@@ -64,6 +64,10 @@ struct ServerConfig {
   // joining at once cost each member a few writes rather than 1,000. Chat messages and
   // replies never wait, and carry any notice queued before them, in order.
   std::chrono::milliseconds presence_batch{10};
+  // Large rooms (see RoomConfig::large_room; 0: never large): from this many members on,
+  // clients that asked for summaries hear of joins and leaves once per summary period.
+  std::size_t large_room = 500;
+  std::chrono::milliseconds presence_summary{100};
   // Telling the LAN about the room (off unless asked for; never on a loopback address).
   AnnounceConfig announce;
 
@@ -190,6 +194,8 @@ class Server : public std::enable_shared_from_this<Server> {
   void handshake_failed(Connection& c, const std::string& why);
 
   void schedule_flush();
+  // The room noted a join or leave for its next summary.
+  void arm_summary();
   void flush();
   void shed_memory();
   void housekeeping();
@@ -221,6 +227,7 @@ class Server : public std::enable_shared_from_this<Server> {
   asio::steady_timer retry_timer_;
   asio::steady_timer stop_timer_;
   asio::steady_timer presence_timer_;
+  asio::steady_timer summary_timer_;
   asio::steady_timer housekeeping_timer_;
   asio::ip::tcp::endpoint local_;
   std::optional<asio::ip::tcp::endpoint> host_endpoint_;
@@ -242,6 +249,7 @@ class Server : public std::enable_shared_from_this<Server> {
   std::vector<std::shared_ptr<Connection>> kicks_;
   bool flush_posted_ = false;
   bool presence_armed_ = false;
+  bool summary_armed_ = false;
   std::size_t queued_bytes_ = 0;  // all connections' unsent bytes
   bool shed_pending_ = false;
 

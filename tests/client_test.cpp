@@ -463,3 +463,41 @@ TEST(Client, AClientTheHostKicksIsToldAndDoesNotComeBack) {
   EXPECT_EQ(k->message, "enough");
   EXPECT_FALSE(c.wait_for<net::ClientConnecting>(1500ms)) << "no reconnect after a kick";
 }
+
+TEST(Client, InALargeRoomItFetchesTheWholeListAfterAPartialWelcomeAndFollowsSummaries) {
+  net::ServerConfig cfg = without_rate_limits();
+  cfg.large_room = 3;
+  TestServer srv(cfg);
+  std::vector<std::unique_ptr<RawClient>> crowd;
+  for (int i = 0; i < 150; ++i) {
+    crowd.push_back(std::make_unique<RawClient>(srv.port()));
+    crowd.back()->send(json{
+        {"type", "hello"}, {"nick", "u" + std::to_string(i)}, {"proto", 1}, {"summaries", true}});
+    ASSERT_TRUE(crowd.back()->recv_type("welcome"));
+  }
+  ClientHarness c(config_for(srv.port(), "alice"));
+  auto w = c.wait_for<net::ClientWelcome>();
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->welcome.members, 151u);
+  EXPECT_EQ(w->welcome.users.size(), 100u) << "a large room's welcome lists the first 100";
+  auto all = c.wait_for<net::ClientSnapshot>();
+  ASSERT_TRUE(all) << "then the client fetches the rest in pages";
+  ASSERT_EQ(all->users.size(), 151u);
+  EXPECT_EQ(all->users.front(), "u0");
+  EXPECT_EQ(all->users.back(), "alice");
+
+  // Once the summary that counts alice is out (u0 reads it too), a leave gets its own.
+  for (;;) {
+    auto seen = crowd[0]->recv_type("presence");
+    ASSERT_TRUE(seen);
+    if ((*seen)["members"] == 151) break;
+  }
+  crowd[7]->send(json{{"type", "bye"}});
+  auto p = c.wait_for<net::ClientPresence>();
+  while (p && p->presence.leaves == 0) p = c.wait_for<net::ClientPresence>();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->presence.members, 150u);
+  ASSERT_EQ(p->presence.left.size(), 1u) << proto::encode(p->presence);
+  EXPECT_EQ(p->presence.left[0].nick, "u7");
+  EXPECT_EQ(net::describe_presence(p->presence), "u7 left (150 in the room)");
+}

@@ -312,3 +312,67 @@ TEST(Decode, FastAndDocumentPathsAgree) {
       R"({"type":"say","text":"x","e":)" + std::string(40, '[') + std::string(40, ']') + "}";
   EXPECT_EQ(say_text(deep_in_extra), "error bad_json: JSON nested deeper than 32 levels");
 }
+
+TEST(LargeRooms, HelloSummariesMustBeABooleanAndMembersRequestsAreChecked) {
+  auto h = decode_client(R"({"type":"hello","nick":"bob","proto":1,"summaries":true})");
+  ASSERT_EQ(code_of(h), "ok");
+  EXPECT_TRUE(std::get<Hello>(std::get<ClientMessage>(h)).summaries);
+  auto plain = decode_client(R"({"type":"hello","nick":"bob","proto":1})");
+  EXPECT_FALSE(std::get<Hello>(std::get<ClientMessage>(plain)).summaries);
+  EXPECT_EQ(code_of(decode_client(R"({"type":"hello","nick":"bob","proto":1,"summaries":"yes"})")),
+            "bad_message");
+
+  auto m = decode_client(R"({"type":"members","offset":1000,"limit":1000,"match":"ali","ref":3})");
+  ASSERT_EQ(code_of(m), "ok");
+  const auto& r = std::get<MembersRequest>(std::get<ClientMessage>(m));
+  EXPECT_EQ(r.offset, 1000u);
+  EXPECT_EQ(r.limit, 1000u);
+  EXPECT_EQ(r.match, "ali");
+  EXPECT_EQ(r.ref, 3);
+  const auto d =
+      std::get<MembersRequest>(std::get<ClientMessage>(decode_client(R"({"type":"members"})")));
+  EXPECT_EQ(d.offset, 0u);
+  EXPECT_EQ(d.limit, kDefaultMembersPage);
+  EXPECT_EQ(code_of(decode_client(R"({"type":"members","limit":1001})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"members","limit":0})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"members","offset":-1})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(R"({"type":"members","match":7})")), "bad_message");
+  EXPECT_EQ(code_of(decode_client(json{{"type", "members"}, {"match", repeat("a", 25)}}.dump())),
+            "bad_message");
+}
+
+TEST(LargeRooms, PresenceMembersAndAPartialWelcomeRoundTrip) {
+  Presence p{10000, 3, 1, true, {"carol", "Jürgen"}, {{"dave", "quit"}}, 1700000000123};
+  const std::string line = encode(p);
+  EXPECT_EQ(
+      line,
+      R"({"type":"presence","members":10000,"joins":3,"leaves":1,"joined":["carol","Jürgen"],)"
+      R"("left":[{"nick":"dave","reason":"quit"}],"ts":1700000000123})"
+      "\n");
+  auto back = std::get<Presence>(std::get<ServerMessage>(decode_server(line)));
+  EXPECT_TRUE(back.listed);
+  EXPECT_EQ(back.members, 10000u);
+  EXPECT_EQ(back.joined, (std::vector<std::string>{"carol", "Jürgen"}));
+  ASSERT_EQ(back.left.size(), 1u);
+  EXPECT_EQ(back.left[0].reason, "quit");
+
+  Presence counts{10000, 523, 10, false, {}, {}, 5};
+  EXPECT_EQ(encode(counts),
+            "{\"type\":\"presence\",\"members\":10000,\"joins\":523,\"leaves\":10,\"ts\":5}\n");
+  EXPECT_FALSE(std::get<Presence>(std::get<ServerMessage>(decode_server(encode(counts)))).listed);
+
+  MembersPage page{10000, 1000, {"u1000", "u1001"}, true, "m"};
+  auto pb = std::get<MembersPage>(std::get<ServerMessage>(decode_server(encode(page))));
+  EXPECT_EQ(pb.members, 10000u);
+  EXPECT_EQ(pb.offset, 1000u);
+  EXPECT_EQ(pb.users, page.users);
+  EXPECT_TRUE(pb.more);
+  EXPECT_EQ(pb.ref, "m");
+
+  Welcome w{"bob", "Aula 3", 1, {"alice", "bob"}, {}};
+  EXPECT_FALSE(std::get<Welcome>(std::get<ServerMessage>(decode_server(encode(w)))).members);
+  w.members = 10000;
+  const std::string wl = encode(w);
+  EXPECT_NE(wl.find(R"("users":["alice","bob"],"members":10000,)"), std::string::npos) << wl;
+  EXPECT_EQ(std::get<Welcome>(std::get<ServerMessage>(decode_server(wl))).members, 10000u);
+}

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <nlohmann/json.hpp>
 
 using namespace lanchat;
@@ -163,4 +164,150 @@ TEST_F(RoomFixture, LogLinesNameTheConnectionAndCarryNoRawClientText) {
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back(), "#1 joined as alice");
   for (const auto& l : lines) EXPECT_EQ(l.find('\n'), std::string::npos);
+}
+
+// ---- large rooms: summaries instead of each join and leave ----------------------------
+
+namespace {
+
+struct LargeRoom : ::testing::Test {
+  net::EventQueue queue;
+  net::EventSink sink{queue, 7};
+  // Large from 4 members on; a large room's welcome lists the first 2.
+  net::Room room{net::RoomConfig{"Aula 3", {}, 100, 2000, 4, 2}, sink};
+  int pending_calls = 0;
+  std::uint64_t next_conn = 0;
+  std::deque<Fake> fakes;  // stable addresses
+
+  LargeRoom() {
+    room.on_presence_pending([this] { ++pending_calls; });
+  }
+  net::Member* join(const std::string& nick, bool summaries, Fake** out = nullptr) {
+    Fake& f = fakes.emplace_back();
+    if (out != nullptr) *out = &f;
+    proto::Hello h{nick, 1, std::nullopt};
+    h.summaries = summaries;
+    auto r = room.join(f, ++next_conn, h, false);
+    EXPECT_TRUE(std::holds_alternative<net::Member*>(r));
+    return std::get<net::Member*>(r);
+  }
+  static json last(const Fake& f) { return f.got.empty() ? json() : f.got.back().first; }
+};
+
+}  // namespace
+
+TEST_F(LargeRoom, BelowTheThresholdNothingChangesForClientsThatTakeSummaries) {
+  Fake *a = nullptr, *b = nullptr;
+  join("alice", true, &a);
+  join("bob", true, &b);
+  join("carol", true);
+  EXPECT_EQ(a->types(), (std::vector<std::string>{"welcome", "join", "join"}));
+  EXPECT_FALSE(b->got[0].first.contains("members")) << "a small room's welcome lists everyone";
+  EXPECT_EQ(b->got[0].first["users"], json::array({"alice", "bob"}));
+  EXPECT_EQ(pending_calls, 0);
+}
+
+TEST_F(LargeRoom, JoinsAndLeavesOfALargeRoomTravelAsOneSummaryToThoseWhoAskedAndOneByOneToOthers) {
+  Fake *sum = nullptr, *classic = nullptr, *fourth = nullptr;
+  join("alice", true, &sum);
+  join("bob", false, &classic);
+  join("carol", true);
+  const std::size_t sum_before = sum->got.size();
+  const std::size_t classic_before = classic->got.size();
+  net::Member* dave = join("dave", true, &fourth);  // the fourth: the room is now large
+  join("erin", false);
+  EXPECT_EQ(sum->got.size(), sum_before) << "nothing until the summary";
+  EXPECT_EQ(pending_calls, 1) << "the owner is asked once to arm its timer";
+  ASSERT_EQ(classic->got.size(), classic_before + 2);
+  EXPECT_EQ(classic->got[classic_before].first["type"], "join");
+  EXPECT_EQ(classic->got[classic_before + 1].first["nick"], "erin");
+
+  // dave's welcome: the first two and the count, as he asked for summaries.
+  EXPECT_EQ(fourth->got[0].first["users"], json::array({"alice", "bob"}));
+  EXPECT_EQ(fourth->got[0].first["members"], 4);
+
+  room.leave(*dave, proto::reason::quit);
+  room.flush_presence();
+  ASSERT_EQ(sum->got.size(), sum_before + 1);
+  const json p = last(*sum);
+  EXPECT_EQ(p["type"], "presence");
+  EXPECT_EQ(p["members"], 4);
+  EXPECT_EQ(p["joins"], 2);
+  EXPECT_EQ(p["leaves"], 1);
+  EXPECT_EQ(p["joined"], json::array({"erin"})) << "dave came and went within one summary";
+  EXPECT_EQ(p["left"], json::array());
+  EXPECT_EQ(sum->got.back().second, net::Delivery::presence);
+  EXPECT_EQ(last(*classic)["type"], "leave") << "protocol-1 clients still hear each leave";
+
+  room.flush_presence();
+  EXPECT_EQ(sum->got.size(), sum_before + 1) << "no summary without changes";
+}
+
+TEST_F(LargeRoom, ASummaryGoesOutBeforeTheNextLineSoTheRoomKeepsOneOrder) {
+  Fake* a = nullptr;
+  net::Member* alice = join("alice", true, &a);
+  join("bob", true);
+  join("carol", true);
+  net::Member* dave = join("dave", true);  // large now, and dave is pending
+  const std::size_t before = a->got.size();
+  proto::Say s{"hi, I am new"};
+  room.say(*dave, s);
+  ASSERT_EQ(a->got.size(), before + 2);
+  EXPECT_EQ(a->got[before].first["type"], "presence");
+  EXPECT_EQ(a->got[before].first["joined"], json::array({"dave"}));
+  EXPECT_EQ(a->got[before + 1].first["type"], "msg");
+  (void)alice;
+}
+
+TEST_F(LargeRoom, LeavingAndComingBackWithinOneSummaryListsBothAndTooManyChangesListNone) {
+  Fake* a = nullptr;
+  join("alice", true, &a);
+  join("bob", true);
+  join("carol", true);
+  net::Member* dave = join("dave", true);
+  room.flush_presence();
+  room.leave(*dave, proto::reason::disconnect);
+  join("dave", true);
+  room.flush_presence();
+  json p = last(*a);
+  EXPECT_EQ(p["left"], json::array({json{{"nick", "dave"}, {"reason", "disconnect"}}}));
+  EXPECT_EQ(p["joined"], json::array({"dave"})) << "apply left, then joined: dave is here";
+  EXPECT_EQ(p["members"], 4);
+
+  for (std::size_t i = 0; i <= proto::kMaxListedChanges; ++i) join("u" + std::to_string(i), true);
+  room.flush_presence();
+  p = last(*a);
+  EXPECT_EQ(p["joins"], proto::kMaxListedChanges + 1);
+  EXPECT_FALSE(p.contains("joined")) << "too many to list: counts only";
+  EXPECT_FALSE(p.contains("left"));
+  EXPECT_EQ(p["members"], 4 + proto::kMaxListedChanges + 1);
+}
+
+TEST_F(LargeRoom, ProtocolOneJoinersGetTheWholeListAndMembersPagesFindByFoldedNick) {
+  join("alice", true);
+  join("Jürgen", true);
+  join("carol", true);
+  join("dave", true);
+  Fake* classic = nullptr;
+  join("erin", false, &classic);
+  EXPECT_EQ(classic->got[0].first["users"],
+            json::array({"alice", "Jürgen", "carol", "dave", "erin"}));
+  EXPECT_FALSE(classic->got[0].first.contains("members"));
+
+  proto::MembersRequest r;
+  r.limit = 2;
+  proto::MembersPage page = room.members_page(r);
+  EXPECT_EQ(page.members, 5u);
+  EXPECT_EQ(page.users, (std::vector<std::string>{"alice", "Jürgen"}));
+  EXPECT_TRUE(page.more);
+  r.offset = 4;
+  page = room.members_page(r);
+  EXPECT_EQ(page.users, (std::vector<std::string>{"erin"}));
+  EXPECT_FALSE(page.more);
+  r.offset = 0;
+  r.match = "JÜR";
+  page = room.members_page(r);
+  EXPECT_EQ(page.users, (std::vector<std::string>{"Jürgen"}));
+  r.match = "nobody";
+  EXPECT_TRUE(room.members_page(r).users.empty());
 }

@@ -676,3 +676,108 @@ TEST(Limits, PerAddressCapIsToldAndReleasedOnClose) {
   RawClient third(srv.port());
   EXPECT_EQ(third.join("third")["type"], "welcome");
 }
+
+// ---- large rooms (docs/PROTOCOL.md, "Large rooms") -------------------------------------
+
+namespace {
+json hello_with_summaries(const std::string& nick) {
+  return json{{"type", "hello"}, {"nick", nick}, {"proto", 1}, {"summaries", true}};
+}
+}  // namespace
+
+TEST(Server, ALargeRoomSummarizesJoinsForClientsThatAskAndAProtocolOneClientHearsEachOne) {
+  ServerConfig cfg;
+  cfg.large_room = 3;
+  TestServer srv(cfg);
+  RawClient classic(srv.port());
+  classic.join("alice");  // protocol 1, as documented before large rooms
+  RawClient sum(srv.port());
+  sum.send(hello_with_summaries("bob"));
+  auto wb = sum.recv_type("welcome");
+  ASSERT_TRUE(wb);
+  EXPECT_FALSE(wb->contains("members")) << "two people: not a large room yet";
+
+  std::vector<std::unique_ptr<RawClient>> more;
+  for (const char* nick : {"carol", "dave"}) {
+    more.push_back(std::make_unique<RawClient>(srv.port()));
+    more.back()->send(hello_with_summaries(nick));
+    auto w = more.back()->recv_type("welcome");
+    ASSERT_TRUE(w);
+  }
+  // With carol the room has 3: large. bob hears of carol and dave in summaries (one, or
+  // two if the summary period ended between their joins), never in join lines.
+  std::vector<std::string> joined;
+  json p;
+  while (joined.size() < 2) {
+    auto line = sum.recv();
+    ASSERT_TRUE(line);
+    ASSERT_EQ((*line)["type"], "presence") << line->dump();
+    EXPECT_EQ((*line)["left"], json::array());
+    for (const auto& n : (*line)["joined"]) joined.push_back(n);
+    p = *line;
+  }
+  EXPECT_EQ(joined, (std::vector<std::string>{"carol", "dave"}));
+  EXPECT_EQ(p["members"], 4);
+
+  // The protocol-1 client hears every join on its own line, as ever.
+  auto j1 = classic.recv_type("join");
+  auto j2 = classic.recv_type("join");
+  auto j3 = classic.recv_type("join");
+  ASSERT_TRUE(j1 && j2 && j3);
+  EXPECT_EQ((*j3)["nick"], "dave");
+  EXPECT_TRUE(classic.silent_for(300ms)) << "and never a presence summary";
+
+  more.back()->send(json{{"type", "bye"}});
+  auto left = sum.recv_type("presence");
+  ASSERT_TRUE(left);
+  EXPECT_EQ((*left)["members"], 3);
+  EXPECT_EQ((*left)["left"], json::array({json{{"nick", "dave"}, {"reason", "quit"}}}));
+  auto l = classic.recv_type("leave");
+  ASSERT_TRUE(l);
+  EXPECT_EQ((*l)["nick"], "dave");
+}
+
+TEST(Server, MembersArePagedAndSearchedAndAnsweredOnlyAfterJoining) {
+  ServerConfig cfg;
+  cfg.large_room = 2;
+  TestServer srv(cfg);
+  RawClient early(srv.port());
+  early.send(json{{"type", "members"}, {"ref", 1}});
+  auto e = early.recv();
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["code"], "not_joined");
+  EXPECT_EQ((*e)["ref"], 1);
+
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (const char* nick : {"alice", "bob", "Carla", "carol"}) {
+    clients.push_back(std::make_unique<RawClient>(srv.port()));
+    clients.back()->send(hello_with_summaries(nick));
+    ASSERT_TRUE(clients.back()->recv_type("welcome"));
+  }
+  RawClient& last = *clients.back();
+  last.send(json{{"type", "members"}, {"offset", 1}, {"limit", 2}, {"ref", "p"}});
+  auto page = last.recv_type("members");
+  ASSERT_TRUE(page);
+  EXPECT_EQ((*page)["members"], 4);
+  EXPECT_EQ((*page)["offset"], 1);
+  EXPECT_EQ((*page)["users"], json::array({"bob", "Carla"}));
+  EXPECT_EQ((*page)["more"], true);
+  EXPECT_EQ((*page)["ref"], "p");
+  last.send(json{{"type", "members"}, {"match", "CAR"}});
+  page = last.recv_type("members");
+  ASSERT_TRUE(page);
+  EXPECT_EQ((*page)["users"], json::array({"Carla", "carol"}));
+  EXPECT_EQ((*page)["more"], false);
+  last.send(json{{"type", "members"}, {"limit", 5000}});
+  auto bad = last.recv_type("error");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ((*bad)["code"], "bad_message");
+
+  // A large room's welcome to one who asked for summaries: the first members and the count.
+  RawClient late(srv.port());
+  late.send(hello_with_summaries("erin"));
+  auto w = late.recv_type("welcome");
+  ASSERT_TRUE(w);
+  EXPECT_EQ((*w)["members"], 5);
+  EXPECT_EQ((*w)["users"].size(), 5u) << "100 are listed: all five here";
+}

@@ -73,8 +73,10 @@ void ChatModel::reset() {
   const std::uint64_t next = generation_ + 1;
   const std::uint64_t ids = next_conversation_;
   const std::size_t max = max_bytes_;
+  const std::uint64_t users_rev = users_revision_ + 1;
   *this = ChatModel(max);
   generation_ = next;
+  users_revision_ = users_rev;
   // New ids, so no view mistakes a new session's room for the old one.
   next_conversation_ = ids;
   room_ = new_conversation({});
@@ -282,10 +284,22 @@ void ChatModel::fail(std::uint64_t local_id, const std::string& text, const std:
 
 // ---- events -----------------------------------------------------------------------------
 
+namespace {
+template <class T, class... Ts>
+constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
+}  // namespace
+
 void ChatModel::apply(const net::Event& event) {
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
+        // Every event that may change who is listed (views cache what they drew from it).
+        if constexpr (is_one_of<T, net::ClientWelcome, net::ClientJoin, net::ClientLeave,
+                                net::ClientPresence, net::ClientNick, net::ClientKicked,
+                                net::ClientSnapshot, net::ClientRejected, net::ClientShutdown,
+                                net::ClientDisconnected, net::ClientIdentityMismatch>) {
+          ++users_revision_;
+        }
         if constexpr (std::is_same_v<T, net::ClientConnecting>) {
           if (connection_ != Connection::reconnecting) connection_ = Connection::connecting;
           status_ = (e.attempt == 0 ? "Connecting to " : "Reconnecting to ") + e.host + ":" +
@@ -300,6 +314,7 @@ void ChatModel::apply(const net::Event& event) {
           room_name_ = w.server;
           nick_ = w.nick;
           users_ = w.users;
+          members_ = w.members.value_or(w.users.size());
           refused_nick_.clear();
           status_ = "Connected";
           if (!e.rejoined || !e.same_room) more_older_ = w.more;
@@ -330,7 +345,7 @@ void ChatModel::apply(const net::Event& event) {
           }
           add_info(e.rejoined ? "Reconnected to " + room_name_ + " as " + nick_
                               : "You joined " + room_name_ + " as " + nick_ + " (" +
-                                    std::to_string(users_.size()) + " online)");
+                                    thousands(members()) + " online)");
         } else if constexpr (std::is_same_v<T, net::ClientChat>) {
           settle(e.local_id);
           const auto& m = e.msg;
@@ -355,13 +370,23 @@ void ChatModel::apply(const net::Event& event) {
           }
           more_older_ = e.more;
           prepend(e.msgs);
+        } else if constexpr (std::is_same_v<T, net::ClientPresence>) {
+          // A large room: the list changes, but the chat is not filled with arrivals (ten
+          // summaries a second in a join storm would bury what people say).
+          const auto& p = e.presence;
+          for (const auto& l : p.left) remove_user(l.nick);
+          for (const auto& j : p.joined) add_user(j);
+          members_ = p.members;
+          ++revision_;
         } else if constexpr (std::is_same_v<T, net::ClientJoin>) {
           add_user(e.join.nick);
+          members_ = users_.size();
           push_everywhere(
               ChatLine{LineKind::join, e.join.ts, e.join.nick, "joined", false, 0, false, false},
               e.join.nick);
         } else if constexpr (std::is_same_v<T, net::ClientLeave>) {
           remove_user(e.leave.nick);
+          members_ = users_.size();
           std::string text = describe_reason(e.leave.reason);
           if (!e.leave.message.empty()) text += ": " + e.leave.message;
           push_everywhere(
@@ -392,6 +417,7 @@ void ChatModel::apply(const net::Event& event) {
           add_info(status_, LineKind::error);
         } else if constexpr (std::is_same_v<T, net::ClientSnapshot>) {
           users_ = e.users;
+          members_ = users_.size();
           ++revision_;
         } else if constexpr (std::is_same_v<T, net::ClientServerError>) {
           add_info(e.error.message.empty() ? e.error.code : e.error.message, LineKind::error);

@@ -2,6 +2,7 @@
 // What the chat view shows, built only from net events (testable without a window): the
 // room's conversation and one per person exchanging direct messages with us, each with
 // its lines, the messages still on their way, and what is unread.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -122,6 +123,11 @@ class ChatModel {
   const PendingSay* find_pending(std::uint64_t local_id, std::string* peer = nullptr) const;
 
   const std::vector<std::string>& users() const { return users_; }
+  // How many are in the room: users().size(), or more while a large room's list is still
+  // being fetched (its welcome lists only the first members).
+  std::size_t members() const { return std::max(members_, users_.size()); }
+  // Bumped whenever users() may have changed.
+  std::uint64_t users_revision() const { return users_revision_; }
   Connection connection() const { return connection_; }
   const std::string& status() const { return status_; }
   const std::string& room() const { return room_name_; }
@@ -168,6 +174,8 @@ class ChatModel {
   std::string viewing_;  // the conversation on screen ("" : the room)
   bool focused_ = true;
   std::vector<std::string> users_;
+  std::size_t members_ = 0;  // as the server last said
+  std::uint64_t users_revision_ = 0;
   Connection connection_ = Connection::idle;
   std::string status_;
   std::string room_name_;

@@ -600,16 +600,56 @@ void open_conversation(ChatViewState& s, UiContext& ctx, const std::string& peer
   s.refocus = true;
 }
 
+// A filter box once the list no longer fits at a glance.
+constexpr std::size_t kFilterUsersFrom = 20;
+
+void update_shown_users(UsersViewState& v, const ChatModel& m) {
+  if (v.shown_generation == m.generation() && v.shown_revision == m.users_revision() &&
+      v.shown_filter == v.filter) {
+    return;
+  }
+  v.shown_generation = m.generation();
+  v.shown_revision = m.users_revision();
+  v.shown_filter = v.filter;
+  v.shown.clear();
+  const auto& users = m.users();
+  v.shown.reserve(users.size());
+  // Folded as nicks are compared elsewhere, so "jurg" finds Jürgen and "ALI" finds alice.
+  const std::string needle = lanchat::nick::fold_case(v.filter);
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    if (needle.empty() || lanchat::nick::fold_case(users[i]).find(needle) != std::string::npos) {
+      v.shown.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+}
+
 void DrawUsers(ChatViewState& s, const ChatModel& m, UiContext& ctx) {
+  UsersViewState& v = s.users;
   ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
-  ImGui::Text("Online: %zu", m.users().size());
+  ImGui::Text("Online: %zu", m.members());
+  // A large room's welcome lists only the first members; the rest are on their way.
+  if (m.members() > m.users().size()) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted("(listing…)");
+  }
   ImGui::PopStyleColor();
+  if (m.users().size() >= kFilterUsersFrom || !v.filter.empty()) {
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    ImGui::InputTextWithHint("##find_user", "Find someone", &v.filter);
+    ctx.probe->item("users.filter");
+  }
   ImGui::Separator();
+  update_shown_users(v, m);
+  if (v.shown.empty() && !v.filter.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, colour::dim);
+    ImGui::TextWrapped("Nobody here matches \"%s\"", v.filter.c_str());
+    ImGui::PopStyleColor();
+  }
   ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(m.users().size()));
+  clipper.Begin(static_cast<int>(v.shown.size()));
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      const std::string& u = m.users()[static_cast<std::size_t>(i)];
+      const std::string& u = m.users()[v.shown[static_cast<std::size_t>(i)]];
       const bool me = u == m.nick();
       ImGui::PushID(i);
       ImGui::PushStyleColor(ImGuiCol_Text, nick_colour(u));
@@ -629,8 +669,9 @@ void DrawUsers(ChatViewState& s, const ChatModel& m, UiContext& ctx) {
   }
   if (ctx.probe->enabled) {
     nlohmann::json users = nlohmann::json::array();
-    for (const auto& u : m.users()) users.push_back(u);
+    for (std::uint32_t i : v.shown) users.push_back(m.users()[i]);
     ctx.probe->fact("users", users);
+    ctx.probe->fact("members", m.members());
   }
 }
 

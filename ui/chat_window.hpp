@@ -23,8 +23,19 @@ struct ChatRow {
   bool marker = false;               // the "new since you left" rule above the line
 };
 
+// The users list: a filter (shown once the list is long), and which rows match it, worked
+// out again only when the list or the filter changes (10,000 names stay cheap per frame).
+struct UsersViewState {
+  std::string filter;
+  std::vector<std::uint32_t> shown;  // indices into the model's users()
+  std::string shown_filter;
+  std::uint64_t shown_generation = ~0ull;
+  std::uint64_t shown_revision = ~0ull;
+};
+
 struct ChatViewState {
   std::string input;
+  UsersViewState users;
   std::string input_error;
   std::string rejoin_nick;  // the "choose another nick" box after a refusal
   bool refocus = true;

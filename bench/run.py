@@ -47,10 +47,17 @@ SCENARIOS = [
     ("10,000 idle clients", ["--clients", "10000", "--senders", "1", "--messages", "1",
                              "--connect-parallel", "8", "--settle", "1", "--timeout", "120"],
      "idle"),
+    # Everyone connects at once; then one message must reach all of them (the barrier), and
+    # one more client joins, timed to its welcome.
+    ("large room: 10,000 connect and join at once",
+     ["--clients", "10000", "--senders", "1", "--messages", "1", "--connect-parallel", "0",
+      "--settle", "0", "--timeout", "60", "--late-joiner"], "large"),
 ]
 # ngIRCd needs about 30 s to seat 1,000 clients (its NAMES replies grow with the channel), so
 # 10,000 would not fit in a few minutes: it sits that one out.
-SKIP = {("10,000 idle clients", "irc")}
+SKIP = {("10,000 idle clients", "irc"), ("large room: 10,000 connect and join at once", "irc")}
+# The issue's targets for a large room (issue 15, item 3).
+LARGE_TARGETS = {"seated_s": 5.0, "peak_mb": 100.0, "late_join_ms": 1000.0}
 
 NGIRCD_CONF = """[Global]
 \tName = bench.lanchat.invalid
@@ -411,6 +418,48 @@ def print_store(r):
     print()
 
 
+def scaling_bench(args, tmp):
+    """lanchat alone at growing room sizes: seating everyone at once (time, peak and settled
+    RSS, a newcomer's welcome), then one sender's throughput to all; protocol-1 hellos too,
+    while they still finish in the time allowed."""
+    rows = []
+    for n in (1000, 2500, 5000, 10000):
+        for classic in (False, True):
+            if classic and n > 5000:
+                continue  # does not seat within the minute (see the large-room scenario)
+            storm = ["--clients", str(n), "--senders", "1", "--messages", "1",
+                     "--connect-parallel", "0", "--settle", "1", "--timeout", "60",
+                     "--late-joiner"] + (["--classic"] if classic else [])
+            s = run_one(args, "lanchat", storm, False, tmp)
+            row = {"members": n, "classic": classic, "storm": s}
+            if not classic:
+                row["throughput"] = run_one(args, "lanchat", [
+                    "--clients", str(n), "--senders", "1", "--messages", "300",
+                    "--timeout", "120"], False, tmp)
+            rows.append(row)
+            print(f"  scaling: {n} members{' (protocol 1)' if classic else ''}: seated "
+                  f"{s['join_ms']} ms, peak {s['server_hwm_kib']} KiB", file=sys.stderr)
+    return rows
+
+
+def print_scaling(rows):
+    print("### One host as the room grows (lanchat alone; everyone joins at once)\n")
+    print("| members | hellos | seated after | peak RSS | RSS seated | per member |"
+          " newcomer's welcome | 1 sender: deliveries/s | server CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        s = row["storm"]
+        seated = f"{s['join_ms'] / 1000:.2f} s" if s["join_ms"] >= 0 else f"{s['joined']} seated in 60 s"
+        rss = s["server_rss_joined_kib"]
+        per = (f"{(rss - s['server_rss_base_kib']) / row['members']:.1f} KiB" if rss > 0 else "-")
+        t = row.get("throughput")
+        print(f"| {row['members']:,} | {'protocol 1' if row['classic'] else 'summaries'} | {seated} |"
+              f" {s['server_hwm_kib'] / 1024:.0f} MB | {rss / 1024:.0f} MB | {per} |"
+              f" {s.get('late_join_ms', -1)} ms |"
+              f" {fmt_int(t['deliveries_per_s']) if t else '-'} | {t['server_cpu_pct'] if t else '-'}% |")
+    print()
+
+
 def print_window(w):
     e, s, h = w["empty"], w["screenful"], w["history_100k"]
     print("### The window (Xvfb, Mesa llvmpipe: the GPU is a CPU here)\n")
@@ -440,6 +489,8 @@ def main():
     p.add_argument("--out", default="bench-results.jsonl")
     p.add_argument("--only", default="", help="comma-separated scenario numbers (1-based)")
     p.add_argument("--no-window", action="store_true")
+    p.add_argument("--scaling", action="store_true",
+                   help="also lanchat alone at 1,000 to 10,000 members (docs/SCALING.md)")
     p.add_argument("--store-bench", default="",
                    help="lanchat_store_bench: a room with 1,000,000 stored messages")
     p.add_argument("--no-store-bench", action="store_true")
@@ -499,6 +550,10 @@ def main():
                               stdout=subprocess.PIPE, text=True, timeout=900, check=True)
         store = json.loads(proc.stdout.strip().splitlines()[-1])
         out.write(json.dumps({"store": store}) + "\n")
+    scaling = None
+    if args.scaling:
+        scaling = scaling_bench(args, tmp)
+        out.write(json.dumps({"scaling": scaling}) + "\n")
     window = busy = None
     if not args.no_window:
         print("  window under Xvfb ...", file=sys.stderr)
@@ -515,6 +570,8 @@ def main():
         print_window(window)
     if busy:
         print_busy_room(busy)
+    if scaling:
+        print_scaling(scaling)
 
 
 def print_tables(results):
@@ -573,6 +630,28 @@ def print_tables(results):
                 print(f"| {title} | latency {key} (us) | " +
                       " | ".join(str(r["latency_us"][key]) for r in rs) + " |")
             print(f"| {title} | lost | " + " | ".join(str(r["lost"]) for r in rs) + " |")
+        elif kind == "large":
+            def large(r):
+                if r is None:
+                    return "not run"
+                if r["join_ms"] < 0:
+                    return f"{r['joined']}/{r['clients']} seated ({r['result']})"
+                late = f", newcomer's welcome {r['late_join_ms']} ms" if r.get("late_join_ms", -1) >= 0 else ""
+                reached = "; the message reached all" if r["result"] == "complete" and r["lost"] == 0 else ""
+                return (f"{r['join_ms'] / 1000:.1f} s, peak {r['server_hwm_kib'] / 1024:.0f} MB"
+                        f"{late}{reached}")
+            print(f"| {title} | seated, peak RSS, newcomer | " +
+                  " | ".join(large(r) for r in rs) + " |")
+            r = rs[0]
+            if r is not None and r["join_ms"] >= 0:
+                met = lambda ok: "met" if ok else "**not met**"
+                t = LARGE_TARGETS
+                verdict = (f"seated < {t['seated_s']:.0f} s: {met(r['join_ms'] / 1000 < t['seated_s'])};"
+                           f" peak < {t['peak_mb']:.0f} MB: {met(r['server_hwm_kib'] / 1024 < t['peak_mb'])};"
+                           f" welcome < 1 s: {met(0 <= r.get('late_join_ms', -1) < t['late_join_ms'])};"
+                           f" message to all: {met(r['result'] == 'complete' and r['lost'] == 0)}")
+                print(f"| {title} | targets (lanchat) | " +
+                      " | ".join([verdict] + [""] * (len(SERVERS) - 1)) + " |")
         elif kind == "storm":
             cell = lambda r: (f"{r['join_ms']} ms" if r["join_ms"] >= 0
                               else f"{r['joined']}/{r['clients']} joined in 20 s")

@@ -194,6 +194,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void handshake_failed(Connection& c, const std::string& why);
 
   void schedule_flush();
+  void take_connection(asio::ip::tcp::socket socket);
   // The room noted a join or leave for its next summary.
   void arm_summary();
   void flush();

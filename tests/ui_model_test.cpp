@@ -56,6 +56,32 @@ TEST(ChatModel, JoinAndLeaveUpdateUsersAndSayWhy) {
   EXPECT_TRUE(m.lines().back().mine);
 }
 
+TEST(ChatModel, ALargeRoomCountsEveryoneAndItsSummariesChangeTheListNotTheChat) {
+  ChatModel m;
+  proto::Welcome w{"me", "Aula Magna", 1, {"teacher", "alice"}, {}};
+  w.members = 600;  // a large room's welcome lists only the first members
+  m.apply(net::ClientWelcome{w, false, true, {}});
+  EXPECT_EQ(m.members(), 600u);
+  EXPECT_EQ(m.lines().back().text, "You joined Aula Magna as me (600 online)");
+  const auto list_revision = m.users_revision();
+  m.apply(net::ClientSnapshot{{"teacher", "alice", "bob", "me"}});  // the fetched list
+  EXPECT_EQ(m.members(), 4u);
+  EXPECT_NE(m.users_revision(), list_revision);
+
+  const std::size_t lines = m.lines().size();
+  m.apply(net::ClientPresence{
+      proto::Presence{503, 2, 1, true, {"carol", "bob"}, {{"alice", "quit"}}, 5}});
+  EXPECT_EQ(m.users(), (std::vector<std::string>{"teacher", "bob", "me", "carol"}))
+      << "left first, then joined; bob already listed stays once";
+  EXPECT_EQ(m.members(), 503u);
+  ASSERT_EQ(m.lines().size(), lines + 1) << "said once that arrivals only change the list";
+  EXPECT_EQ(m.lines().back().text,
+            "The room is large now (503 people): who comes and goes shows in the list, not here");
+  m.apply(net::ClientPresence{proto::Presence{504, 1, 0, true, {"dave"}, {}, 6}});
+  EXPECT_EQ(m.lines().size(), lines + 1);
+  EXPECT_EQ(m.users().back(), "dave");
+}
+
 // The client hands over only what was not shown yet; the model marks the gap it filled.
 TEST(ChatModel, ReconnectShowsStateAndMarksTheGapItFilled) {
   ChatModel m;

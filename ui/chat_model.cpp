@@ -377,7 +377,13 @@ void ChatModel::apply(const net::Event& event) {
           for (const auto& l : p.left) remove_user(l.nick);
           for (const auto& j : p.joined) add_user(j);
           members_ = p.members;
-          ++revision_;
+          if (!told_large_) {
+            told_large_ = true;  // once, so nobody wonders where the arrivals went
+            add_info("The room is large now (" + thousands(p.members) +
+                     " people): who comes and goes shows in the list, not here");
+          } else {
+            ++revision_;
+          }
         } else if constexpr (std::is_same_v<T, net::ClientJoin>) {
           add_user(e.join.nick);
           members_ = users_.size();

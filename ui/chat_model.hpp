@@ -176,6 +176,7 @@ class ChatModel {
   std::vector<std::string> users_;
   std::size_t members_ = 0;  // as the server last said
   std::uint64_t users_revision_ = 0;
+  bool told_large_ = false;  // said that a large room's arrivals only change the list
   Connection connection_ = Connection::idle;
   std::string status_;
   std::string room_name_;

@@ -743,7 +743,75 @@ def scenario_desktop(binary, art):
         shutil.rmtree(config, ignore_errors=True)
 
 
-SCENARIOS = {"desktop": scenario_desktop, "keys_copy": scenario_keys_copy, "discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
+def scenario_large_room(binary, art):
+    """A room of 300 (large from 50 on): the host's window lists everyone after summaries
+    and a paged fetch, finds one person with the list's filter, and follows 200 leaving;
+    a console client that joins is told the count and the first 100."""
+    import json
+    import socket
+    x = Xvfb()
+    win = late = None
+    crowd = []
+    try:
+        port = free_port()
+        win = Window(binary, x, art, args=["host", "--nick", "teacher", "--bind", "127.0.0.1",
+                                           "--port", str(port), "--name", "Aula Magna",
+                                           "--no-store", "--large-room", "50",
+                                           # one address holds the whole crowd here
+                                           "--max-per-ip", "0", "--max-unjoined-per-ip", "0"],
+                     name="large-window")
+        win.wait_fact("connection", lambda v: v == "Connected")
+        names = [f"student{i:03d}" for i in range(297)] + ["Jürgen", "Дмитрий", "王小明"]
+        for nick in names:
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall((json.dumps({"type": "hello", "nick": nick, "proto": 1,
+                                   "summaries": True}) + "\n").encode())
+            crowd.append(s)
+        win.wait_fact("members", lambda v: v == 301, timeout=20)
+        win.wait_fact("users", lambda v: v is not None and len(v) == 301, timeout=20)
+        facts = win.facts()
+        check(facts["users"][0] == "teacher" and facts["users"][-1] == "王小明",
+              f"join order: {facts['users'][:2]} … {facts['users'][-2:]}")
+        # Below 50 members each arrival has its line, as in any room; from then on they
+        # only change the list (the 49th member, student047, is the last line).
+        lines = facts.get("chat_lines", [])
+        check(len(lines) >= 2 and lines[-2] == "* student047 joined" and
+              lines[-1].startswith("The room is large now (") and
+              not any(re.search(r"(student(0[5-9]\d|[12]\d\d)|Jürgen) joined", l) for l in lines),
+              f"a large room's arrivals do not fill the chat: {lines[-3:]}")
+
+        late = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "zed"], art, "large-zed")
+        late.wait_out("(302 online; the first 100: teacher, student000")
+
+        win.click("users.filter")
+        win.type("JÜR")
+        win.wait_fact("users", lambda v: v == ["Jürgen"])
+        time.sleep(0.3)
+        win.screenshot("large-room-find")
+        win.key("ctrl+a")
+        win.key("BackSpace")
+        win.wait_fact("users", lambda v: v is not None and len(v) == 302)
+
+        for s in crowd[:200]:
+            s.close()
+        win.wait_fact("members", lambda v: v == 102, timeout=20)
+        win.wait_fact("users", lambda v: v is not None and len(v) == 102 and "student000" not in v,
+                      timeout=20)
+        late.wait_out("left (102 in the room)")
+        time.sleep(0.3)
+        win.screenshot("large-room-after-leaves")
+        check(win.close() == 0, "window exit status")
+    finally:
+        for s in crowd:
+            s.close()
+        if late:
+            late.stop()
+        if win and win.alive():
+            win.close()
+        x.close()
+
+
+SCENARIOS = {"large_room": scenario_large_room, "desktop": scenario_desktop, "keys_copy": scenario_keys_copy, "discovery": scenario_discovery, "people": scenario_people, "history": scenario_history, "join_reconnect": scenario_join_reconnect, "host": scenario_host, "join": scenario_join, "launcher_errors": scenario_launcher_errors,
              "host_refused": scenario_host_refused}
 
 

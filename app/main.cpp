@@ -4,6 +4,7 @@
 
 #include "app/cli.hpp"
 #include "app/headless.hpp"
+#include "net/store.hpp"
 #ifdef LANCHAT_HAVE_UI
 #include "app/window_app.hpp"
 #endif
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   // A file that hits its size limit (a full quota, ulimit -f) must fail the write, which
   // the store reports, rather than kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  lanchat::net::configure_sqlite();
   auto parsed = lanchat::app::parse_cli(argc, argv);
   if (auto* code = std::get_if<int>(&parsed)) return *code;
   const auto& options = std::get<lanchat::app::Options>(parsed);

@@ -209,7 +209,10 @@ std::optional<std::string> Server::start() {
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  // As long a queue as the kernel allows (it caps this at net.core.somaxconn, 4,096 by
+  // default), so that a host expecting thousands at once can raise that setting and have
+  // it count; asio's max_listen_connections is a fixed 4,096.
+  if (!ec) acceptor_.listen(65535, ec);
   if (!ec) acceptor_.non_blocking(true, ec);  // on_accept drains the queue with accept()
   if (ec) {
     asio::error_code ignored;

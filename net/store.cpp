@@ -241,6 +241,10 @@ std::unique_ptr<Store::Db> open_db(const std::string& where, int flags) {
 
 }  // namespace
 
+void configure_sqlite() {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE once initialized: harmless
+}
+
 StoreOptions store_options(const StoreSettings& settings, std::string_view room) {
   StoreOptions o;
   o.keep_days = settings.keep_days;

@@ -783,8 +783,10 @@ def scenario_large_room(binary, art):
         late = Headless(binary, ["join", f"127.0.0.1:{port}", "--nick", "zed"], art, "large-zed")
         late.wait_out("(302 online; the first 100: teacher, student000")
 
+        # ASCII only: xdotool types other letters by remapping a key for a moment, which a
+        # window slowed by sanitizers can read too late. Folding accents is a unit test's.
         win.click("users.filter")
-        win.type("JÜR")
+        win.type("GEN")
         win.wait_fact("users", lambda v: v == ["Jürgen"])
         time.sleep(0.3)
         win.screenshot("large-room-find")

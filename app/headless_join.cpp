@@ -133,15 +133,14 @@ int run_headless_join(const JoinOptions& options) {
               for (const auto& m : e.welcome.history) std::cout << format_chat(m) << '\n';
               std::string users;
               for (const auto& u : e.welcome.users) users += (users.empty() ? "" : ", ") + u;
-              const std::size_t online = e.welcome.members.value_or(e.welcome.users.size());
+              const std::size_t listed = e.welcome.users.size();
+              const std::size_t online = e.welcome.members.value_or(listed);
+              // A large room's welcome lists only the first members.
+              const std::string which =
+                  online > listed ? "; the first " + std::to_string(listed) + ": " : ": ";
               std::cout << "[" << clock_time(net::now_ms()) << "] * you joined "
                         << printable(e.welcome.server) << " as " << printable(e.welcome.nick)
-                        << " (" << online << " online"
-                        << (online > e.welcome.users.size() ? "; the first " : ": ")
-                        << (online > e.welcome.users.size()
-                                ? std::to_string(e.welcome.users.size()) + ": "
-                                : std::string())
-                        << printable(users) << ")\n";
+                        << " (" << online << " online" << which << printable(users) << ")\n";
             } else if constexpr (std::is_same_v<T, net::ClientChat>) {
               std::cout << format_chat(e.msg) << '\n';
             } else if constexpr (std::is_same_v<T, net::ClientJoin>) {

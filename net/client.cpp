@@ -252,7 +252,6 @@ void Client::on_welcome(proto::Welcome& w) {
   config_.nick = w.nick;
   reclaim_ = w.reclaim;
   users_ = w.users;
-  members_ = w.members.value_or(w.users.size());
   fetching_ = false;  // any fetch was on the old connection
   fetch_again_ = false;
   const bool same_room = rejoined && !room_id_.empty() && w.room_id == room_id_;
@@ -276,7 +275,7 @@ void Client::on_welcome(proto::Welcome& w) {
     pending_.push_front(std::move(unconfirmed_.back()));
     unconfirmed_.pop_back();
   }
-  const bool partial = members_ > users_.size();
+  const bool partial = w.members.value_or(0) > users_.size();  // a large room's first page
   events_.emit(ClientWelcome{std::move(w), rejoined, same_room, std::move(confirmed)});
   if (partial) want_members();
   schedule_ping(gen_);
@@ -317,7 +316,6 @@ void Client::handle(proto::ServerMessage& msg) {
     events_.emit(ClientChat{std::move(*m), local_id});
   } else if (auto* j = std::get_if<proto::Join>(&msg)) {
     if (std::find(users_.begin(), users_.end(), j->nick) == users_.end()) users_.push_back(j->nick);
-    members_ = users_.size();
     events_.emit(ClientJoin{std::move(*j)});
   } else if (auto* l = std::get_if<proto::Leave>(&msg)) {
     if (l->nick == config_.nick && l->reason == proto::reason::kicked) {
@@ -331,16 +329,9 @@ void Client::handle(proto::ServerMessage& msg) {
       return;
     }
     std::erase(users_, l->nick);
-    members_ = users_.size();
     events_.emit(ClientLeave{std::move(*l)});
   } else if (auto* sum = std::get_if<proto::Presence>(&msg)) {
-    members_ = sum->members;
-    if (sum->listed) {
-      for (const auto& gone : sum->left) std::erase(users_, gone.nick);
-      for (const auto& came : sum->joined) {
-        if (std::find(users_.begin(), users_.end(), came) == users_.end()) users_.push_back(came);
-      }
-    }
+    apply_presence(users_, *sum);
     if (fetching_) fetch_again_ = true;  // pages already read may miss these changes
     const bool stale = !sum->listed;
     events_.emit(ClientPresence{std::move(*sum)});
@@ -633,7 +624,6 @@ void Client::on_members(proto::MembersPage& page) {
   }
   fetched_.clear();
   users_ = std::move(seen_order);
-  members_ = std::max(page.members, users_.size());
   events_.emit(ClientSnapshot{users_});
   if (fetch_again_) want_members();
 }

@@ -158,7 +158,6 @@ class Client : public std::enable_shared_from_this<Client> {
   std::deque<Outgoing> pending_;      // not sent yet (no link, or not joined yet)
   std::deque<Outgoing> unconfirmed_;  // sent, waiting for the server's echo
   std::vector<std::string> users_;
-  std::size_t members_ = 0;  // how many are in the room, as the server last said
   // Fetching the member list: the pages so far, whether the list changed meanwhile (then
   // it is fetched again), and when the last fetch started (at most one each few seconds:
   // in a room of thousands a join storm would otherwise mean one fetch per summary).

@@ -1,5 +1,6 @@
 #include "net/events.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 namespace lanchat::net {
@@ -64,6 +65,14 @@ std::string describe_presence(const proto::Presence& p) {
     out = std::to_string(p.joins) + " joined, " + std::to_string(p.leaves) + " left";
   }
   return out + " (" + std::to_string(p.members) + " in the room)";
+}
+
+void apply_presence(std::vector<std::string>& users, const proto::Presence& p) {
+  if (!p.listed) return;
+  for (const auto& gone : p.left) std::erase(users, gone.nick);
+  for (const auto& came : p.joined) {
+    if (std::find(users.begin(), users.end(), came) == users.end()) users.push_back(came);
+  }
 }
 
 }  // namespace lanchat::net

@@ -275,5 +275,8 @@ std::int64_t now_ms();
 // A large room's summary for people: "carol and dave joined, erin left (523 in the room)";
 // "250 joined, 3 left (10,000 in the room)" when it could not list them.
 std::string describe_presence(const proto::Presence& p);
+// Applies a summary's listed changes to a member list (left first, then joined, which keeps
+// a leave and a rejoin under the same nick right); an unlisted summary changes nothing.
+void apply_presence(std::vector<std::string>& users, const proto::Presence& p);
 
 }  // namespace lanchat::net

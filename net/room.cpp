@@ -164,38 +164,33 @@ void Room::tell_classic(const SharedLine& line, const Member* except) {
   }
 }
 
+bool Room::room_to_list_one_more() {
+  if (!pending_.listed) return false;
+  if (pending_.joined.size() + pending_.left.size() < proto::kMaxListedChanges) return true;
+  // Too many to list: the counts say it, and clients fetch the list if they show it.
+  pending_.listed = false;
+  pending_.joined.clear();
+  pending_.left.clear();
+  return false;
+}
+
 void Room::note_join(const std::string& nick) {
   const bool was_empty = pending_.joins == 0 && pending_.leaves == 0;
   ++pending_.joins;
-  if (pending_.listed) {
-    if (pending_.joined.size() + pending_.left.size() >= proto::kMaxListedChanges) {
-      // Too many to list: the counts say it, and clients fetch the list if they show it.
-      pending_.listed = false;
-      pending_.joined.clear();
-      pending_.left.clear();
-    } else {
-      pending_.joined.push_back(nick);
-    }
-  }
+  if (room_to_list_one_more()) pending_.joined.push_back(nick);
   if (was_empty && on_presence_pending_) on_presence_pending_();
 }
 
 void Room::note_leave(const std::string& nick, std::string_view reason) {
   const bool was_empty = pending_.joins == 0 && pending_.leaves == 0;
   ++pending_.leaves;
-  if (pending_.listed) {
-    // Came and went within one summary: listed in neither, as clients apply `left` before
-    // `joined` (which keeps a leave followed by a rejoin under the same nick right).
-    auto it = std::find(pending_.joined.begin(), pending_.joined.end(), nick);
-    if (it != pending_.joined.end()) {
-      pending_.joined.erase(it);
-    } else if (pending_.joined.size() + pending_.left.size() >= proto::kMaxListedChanges) {
-      pending_.listed = false;
-      pending_.joined.clear();
-      pending_.left.clear();
-    } else {
-      pending_.left.push_back({nick, std::string(reason)});
-    }
+  // Came and went within one summary: listed in neither, as clients apply `left` before
+  // `joined` (which keeps a leave followed by a rejoin under the same nick right).
+  auto it = std::find(pending_.joined.begin(), pending_.joined.end(), nick);
+  if (it != pending_.joined.end()) {
+    pending_.joined.erase(it);
+  } else if (room_to_list_one_more()) {
+    pending_.left.push_back({nick, std::string(reason)});
   }
   if (was_empty && on_presence_pending_) on_presence_pending_();
 }

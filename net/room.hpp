@@ -154,6 +154,8 @@ class Room {
   std::string first_users(std::size_t n) const;
   void note_join(const std::string& nick);
   void note_leave(const std::string& nick, std::string_view reason);
+  // True if the pending summary can list one more change; past the limit it stops listing.
+  bool room_to_list_one_more();
   // Joins and leaves to the members without summaries, one line each.
   void tell_classic(const SharedLine& line, const Member* except);
 

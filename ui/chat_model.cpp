@@ -209,11 +209,23 @@ void ChatModel::add_info(std::string text, LineKind kind) {
 }
 
 void ChatModel::add_user(const std::string& nick) {
-  if (std::find(users_.begin(), users_.end(), nick) == users_.end()) users_.push_back(nick);
+  if (std::find(users_.begin(), users_.end(), nick) != users_.end()) return;
+  users_.push_back(nick);
+  ++users_revision_;
 }
 
 void ChatModel::remove_user(const std::string& nick) {
-  std::erase(users_, nick);
+  if (std::erase(users_, nick) > 0) ++users_revision_;
+}
+
+void ChatModel::set_users(std::vector<std::string> users) {
+  users_ = std::move(users);
+  ++users_revision_;
+}
+
+void ChatModel::rename_user(const std::string& from, const std::string& to) {
+  std::replace(users_.begin(), users_.end(), from, to);
+  ++users_revision_;
 }
 
 // ---- what the user sends ----------------------------------------------------------------
@@ -284,22 +296,10 @@ void ChatModel::fail(std::uint64_t local_id, const std::string& text, const std:
 
 // ---- events -----------------------------------------------------------------------------
 
-namespace {
-template <class T, class... Ts>
-constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
-}  // namespace
-
 void ChatModel::apply(const net::Event& event) {
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
-        // Every event that may change who is listed (views cache what they drew from it).
-        if constexpr (is_one_of<T, net::ClientWelcome, net::ClientJoin, net::ClientLeave,
-                                net::ClientPresence, net::ClientNick, net::ClientKicked,
-                                net::ClientSnapshot, net::ClientRejected, net::ClientShutdown,
-                                net::ClientDisconnected, net::ClientIdentityMismatch>) {
-          ++users_revision_;
-        }
         if constexpr (std::is_same_v<T, net::ClientConnecting>) {
           if (connection_ != Connection::reconnecting) connection_ = Connection::connecting;
           status_ = (e.attempt == 0 ? "Connecting to " : "Reconnecting to ") + e.host + ":" +
@@ -313,7 +313,7 @@ void ChatModel::apply(const net::Event& event) {
           connection_ = Connection::joined;
           room_name_ = w.server;
           nick_ = w.nick;
-          users_ = w.users;
+          set_users(w.users);
           members_ = w.members.value_or(w.users.size());
           refused_nick_.clear();
           status_ = "Connected";
@@ -374,8 +374,8 @@ void ChatModel::apply(const net::Event& event) {
           // A large room: the list changes, but the chat is not filled with arrivals (ten
           // summaries a second in a join storm would bury what people say).
           const auto& p = e.presence;
-          for (const auto& l : p.left) remove_user(l.nick);
-          for (const auto& j : p.joined) add_user(j);
+          net::apply_presence(users_, p);
+          ++users_revision_;
           members_ = p.members;
           if (!told_large_) {
             told_large_ = true;  // once, so nobody wonders where the arrivals went
@@ -400,7 +400,7 @@ void ChatModel::apply(const net::Event& event) {
               e.leave.nick);
         } else if constexpr (std::is_same_v<T, net::ClientNick>) {
           const auto& n = e.change;
-          std::replace(users_.begin(), users_.end(), n.old_nick, n.new_nick);
+          rename_user(n.old_nick, n.new_nick);
           if (e.mine) nick_ = n.new_nick;
           // A conversation follows its person to the new nick.
           if (Conversation* c = find_mut(n.old_nick); c != nullptr && !c->peer.empty()) {
@@ -419,10 +419,10 @@ void ChatModel::apply(const net::Event& event) {
           connection_ = Connection::shut_down;
           status_ = "The host removed you from the room" +
                     (e.message.empty() ? std::string() : ": " + e.message);
-          users_.clear();
+          set_users({});
           add_info(status_, LineKind::error);
         } else if constexpr (std::is_same_v<T, net::ClientSnapshot>) {
-          users_ = e.users;
+          set_users(e.users);
           members_ = users_.size();
           ++revision_;
         } else if constexpr (std::is_same_v<T, net::ClientServerError>) {
@@ -433,7 +433,7 @@ void ChatModel::apply(const net::Event& event) {
               e.error.code == "nick_taken" || e.error.code == "bad_nick" ? e.nick : std::string();
           status_ = "Not joined: " + e.error.message;
           refusal_ = e.error.message;
-          users_.clear();
+          set_users({});
           if (e.was_joined) {
             add_info("Could not rejoin: " + e.error.message +
                          (refused_nick_.empty() ? "" : ". Choose another nick to go on."),
@@ -447,7 +447,7 @@ void ChatModel::apply(const net::Event& event) {
         } else if constexpr (std::is_same_v<T, net::ClientShutdown>) {
           connection_ = Connection::shut_down;
           status_ = "The server shut down" + (e.reason.empty() ? "" : ": " + e.reason);
-          users_.clear();
+          set_users({});
           add_info(status_, LineKind::error);
         } else if constexpr (std::is_same_v<T, net::ClientDisconnected>) {
           if (e.retry_in.count() > 0) {
@@ -463,7 +463,7 @@ void ChatModel::apply(const net::Event& event) {
           } else {
             connection_ = Connection::lost;
             status_ = e.error;
-            users_.clear();
+            set_users({});
             add_info(e.error, LineKind::error);
           }
         } else if constexpr (std::is_same_v<T, net::ClientSecured>) {
@@ -475,7 +475,7 @@ void ChatModel::apply(const net::Event& event) {
           status_ = e.message;
           mismatch_ = e;
           fingerprint_.clear();
-          users_.clear();
+          set_users({});
           add_info(e.message, LineKind::error);
         } else if constexpr (std::is_same_v<T, net::ClientClosed>) {
           connection_ = Connection::idle;

@@ -159,8 +159,12 @@ class ChatModel {
   void push(Conversation& c, ChatLine line);
   void push_everywhere(const ChatLine& line, const std::string& about);
   void prepend(const std::vector<proto::ChatMsg>& older);
+  // Every change to users_ goes through these, which bump users_revision_ (views cache
+  // what they drew from the list).
   void add_user(const std::string& nick);
   void remove_user(const std::string& nick);
+  void set_users(std::vector<std::string> users);
+  void rename_user(const std::string& from, const std::string& to);
   void settle(std::uint64_t local_id);
   void fail(std::uint64_t local_id, const std::string& text, const std::string& why);
   void arrived(Conversation& c, const ChatLine& line);

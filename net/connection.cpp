@@ -307,7 +307,7 @@ bool Connection::on_line(std::string_view line) {
   if (!charge_line(line.size() + 1)) return true;
   if (server_->config_.fault_hook) server_->config_.fault_hook("line", id_, line);
   if (is_blank(line)) return true;  // a stray Enter in nc is not worth an error
-  auto decoded = proto::decode_client(line);
+  auto decoded = server_->decoder().decode(line);
   if (auto* e = std::get_if<proto::Error>(&decoded)) {
     reply_error(e->code, std::move(e->message), true, e->ref);
     return true;

@@ -336,6 +336,8 @@ Error error_of(std::string_view code, std::string message) {
   return Error{std::string(code), std::move(message)};
 }
 
+constexpr const char* kBadTo = "\"to\" must be the nick of someone in the room";
+
 }  // namespace
 
 namespace {
@@ -344,20 +346,14 @@ Decoded<ClientMessage> decode_fields(ClientFields& f) {
   const std::string& type = f.type.get_ref<const std::string&>();
   if (type == "say") {
     if (!f.text.is_string()) return error_of(err::bad_text, "say needs a string \"text\"");
-    auto& text = f.text.get_ref<std::string&>();
-    if (auto why = check_text(text)) return error_of(err::bad_text, *why);
-    Say say{std::move(text)};
-    if (!f.to.is_null()) {
-      if (!f.to.is_string() || check_nick_form(f.to.get_ref<const std::string&>())) {
-        return error_of(err::no_such_nick, "\"to\" must be the nick of someone in the room");
-      }
-      say.to = std::move(f.to.get_ref<std::string&>());
-    }
+    if (!f.to.is_null() && !f.to.is_string()) return error_of(err::no_such_nick, kBadTo);
     if (!f.action.is_null() && !f.action.is_boolean()) {
       return error_of(err::bad_message, "\"action\" must be true or false");
     }
-    say.action = f.action.is_boolean() && f.action.get<bool>();
-    return ClientMessage{std::move(say)};
+    std::optional<std::string> to;
+    if (f.to.is_string()) to = std::move(f.to.get_ref<std::string&>());
+    return say_of(std::move(f.text.get_ref<std::string&>()), std::move(to),
+                  f.action.is_boolean() && f.action.get<bool>());
   }
   if (type == "nick") {
     if (!f.nick.is_string()) return error_of(err::bad_nick, "nick needs a string \"nick\"");
@@ -464,29 +460,37 @@ Decoded<ClientMessage> decode_fields(ClientFields& f) {
 
 }  // namespace
 
+Decoded<ClientMessage> say_of(std::string text, std::optional<std::string> to, bool action) {
+  if (auto why = check_text(text)) return error_of(err::bad_text, *why);
+  if (to && check_nick_form(*to)) return error_of(err::no_such_nick, kBadTo);
+  return ClientMessage{Say{std::move(text), nullptr, to ? std::move(*to) : std::string(), action}};
+}
+
+void label(Decoded<ClientMessage>& decoded, json ref) {
+  if (ref.is_null()) return;
+  std::visit(
+      [&](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Error>) {
+          v.ref = std::move(ref);
+        } else {
+          std::visit(
+              [&](auto& m) {
+                if constexpr (requires { m.ref; }) m.ref = std::move(ref);
+              },
+              v);
+        }
+      },
+      decoded);
+}
+
 Decoded<ClientMessage> decode_client(std::string_view line) {
   auto read = read_client_fields(line);
   if (auto* e = std::get_if<Error>(&read)) return *e;
   ClientFields& f = std::get<ClientFields>(read);
   json ref = ref_field(f.ref);
   auto decoded = decode_fields(f);
-  // The label goes wherever the answer goes: into the request, or the error about it.
-  if (!ref.is_null()) {
-    std::visit(
-        [&](auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, Error>) {
-            v.ref = std::move(ref);
-          } else {
-            std::visit(
-                [&](auto& m) {
-                  if constexpr (requires { m.ref; }) m.ref = std::move(ref);
-                },
-                v);
-          }
-        },
-        decoded);
-  }
+  label(decoded, std::move(ref));
   return decoded;
 }
 

@@ -4,6 +4,7 @@
 // server.cpp (state rules such as not_joined), and has a test.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -89,33 +90,41 @@ struct Hello {
   // The client understands large rooms: `presence` summaries instead of each join and
   // leave, and a welcome whose `users` may be only the first part of the list.
   bool summaries = false;
+  bool operator==(const Hello&) const = default;
 };
 struct Say {
   std::string text;
   nlohmann::json ref = nullptr;  // the client's label, echoed in an error about it
   std::string to{};              // a direct message to this nick (empty: the room)
   bool action = false;           // "/me waves": shown as "* alice waves"
+  bool operator==(const Say&) const = default;
 };
 // Change nick.
 struct NickChange {
   std::string nick;
   nlohmann::json ref = nullptr;
+  bool operator==(const NickChange&) const = default;
 };
 // Older messages: those with id < before (before = 0: the newest), oldest first.
 struct HistoryRequest {
   std::uint64_t before = 0;
   std::size_t limit = kDefaultHistoryPage;
   nlohmann::json ref = nullptr;
+  bool operator==(const HistoryRequest&) const = default;
 };
 struct Search {
   std::string text;
   std::size_t limit = kDefaultSearchResults;
   nlohmann::json ref = nullptr;
+  bool operator==(const Search&) const = default;
 };
 struct Ping {
   nlohmann::json id;
+  bool operator==(const Ping&) const = default;
 };
-struct Bye {};
+struct Bye {
+  bool operator==(const Bye&) const = default;
+};
 // A page of the member list, in join order: the members from `offset` on (of those whose
 // nick contains `match`, folded as nicks are compared, if it is given).
 struct MembersRequest {
@@ -123,6 +132,7 @@ struct MembersRequest {
   std::size_t limit = kDefaultMembersPage;
   std::string match{};
   nlohmann::json ref = nullptr;
+  bool operator==(const MembersRequest&) const = default;
 };
 using ClientMessage =
     std::variant<Hello, Say, Ping, Bye, HistoryRequest, Search, NickChange, MembersRequest>;
@@ -203,6 +213,7 @@ struct Error {
   std::string code;
   std::string message;
   nlohmann::json ref = nullptr;  // the `ref` of the request it answers, if it had one
+  bool operator==(const Error&) const = default;
 };
 // The answer to a HistoryRequest.
 struct HistoryPage {
@@ -230,6 +241,33 @@ using Decoded = std::variant<T, Error>;
 // Never throws, whatever the bytes.
 Decoded<ClientMessage> decode_client(std::string_view line);
 Decoded<ServerMessage> decode_server(std::string_view line);
+
+// Reads client lines as decode_client does, faster for the line a busy room is made of: a
+// `say` whose fields are all plain (text, to, action, and a ref that is a short string or
+// an integer, each at most once, nothing else) is read with simdjson's DOM parser
+// into no nlohmann value. Every other line, and any line the fast path is not sure
+// of, goes to decode_client, so the answer is the same for every line (the protocol
+// fuzzer checks that). Holds the parser's buffers: one per thread that reads.
+class ClientDecoder {
+ public:
+  ClientDecoder();
+  ~ClientDecoder();
+  ClientDecoder(const ClientDecoder&) = delete;
+  ClientDecoder& operator=(const ClientDecoder&) = delete;
+
+  Decoded<ClientMessage> decode(std::string_view line);
+  // The fast path alone: nothing where it hands the line to decode_client.
+  std::optional<Decoded<ClientMessage>> decode_fast(std::string_view line);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The rules of a say, once its fields have the right JSON types (both decoders use it).
+Decoded<ClientMessage> say_of(std::string text, std::optional<std::string> to, bool action);
+// Puts a request's label where the answer will carry it: into the message, or the error.
+void label(Decoded<ClientMessage>& decoded, nlohmann::json ref);
 
 // Field rules, shared by the decoder, the server and the clients' own input checks.
 // Each returns the human-readable reason the value is refused, or nothing if it is fine.

@@ -185,6 +185,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void add_queued(std::size_t bytes);
   void remove_queued(std::size_t bytes) { queued_bytes_ -= bytes; }
   void contain(Connection& c, const char* where, const char* what);
+  proto::ClientDecoder& decoder() { return decoder_; }
   char* scratch() { return scratch_.data(); }
   std::size_t scratch_size() const { return scratch_.size(); }
   char* tls_staging() { return tls_staging_.data(); }
@@ -255,6 +256,7 @@ class Server : public std::enable_shared_from_this<Server> {
   bool shed_pending_ = false;
 
   std::vector<char> scratch_;      // one read buffer shared by every connection (one thread)
+  proto::ClientDecoder decoder_;   // reads every connection's lines (one thread)
   std::vector<char> tls_staging_;  // one TLS record's plaintext, shared likewise
   // Failed TLS handshakes: the first few in each 10 s are logged one by one, then counted.
   int handshake_failures_logged_ = 0;

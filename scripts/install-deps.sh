@@ -11,7 +11,7 @@ pkgs=(
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri
   libasio-dev nlohmann-json3-dev libreaderwriterqueue-dev libconcurrentqueue-dev
   libcli11-dev libstb-dev fonts-dejavu-core libicu-dev libsqlite3-dev
-  libnotify-dev libssl-dev python3-glad librsvg2-bin
+  libnotify-dev libssl-dev python3-glad librsvg2-bin libsimdjson-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libgtest-dev googletest xvfb xauth xdotool xclip netcat-openbsd python3 iproute2

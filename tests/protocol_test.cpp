@@ -376,3 +376,72 @@ TEST(LargeRooms, PresenceMembersAndAPartialWelcomeRoundTrip) {
   EXPECT_NE(wl.find(R"("users":["alice","bob"],"members":10000,)"), std::string::npos) << wl;
   EXPECT_EQ(std::get<Welcome>(std::get<ServerMessage>(decode_server(wl))).members, 10000u);
 }
+
+// The server reads say lines with simdjson where it can (ClientDecoder); whatever it takes
+// that way must be read exactly as decode_client reads it, and what it cannot be sure of
+// must go to decode_client.
+TEST(Decode, SimdjsonSayPathTakesPlainSaysAndAgreesOnEverything) {
+  ClientDecoder decoder;
+  const std::vector<std::string> plain = {
+      R"({"type":"say","text":"hi"})",
+      R"({"text":"order does not matter","type":"say"})",
+      "{\"type\":\"say\",\"text\":\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"}\r",
+      R"({"type":"say","text":"caf\u00e9 \ud83d\ude00 \"quoted\" back\\slash\nnew line"})",
+      R"({"type":"say","text":"waves","action":true,"ref":"m-7"})",
+      R"({"type":"say","text":"psst","to":"bob","ref":42})",
+      R"({"type":"say","text":"x","ref":-3})",
+      R"( { "type" : "say" , "text" : "spaced" } )",
+      R"({"t\u0079pe":"say","text":"escaped key"})",
+      // Refused by the say rules, with the label on the error.
+      R"({"type":"say","text":"   ","ref":"r1"})",
+      R"({"type":"say","text":"\u001b[2J","ref":9})",
+      R"({"type":"say","text":"x","to":""})",
+      R"({"type":"say","text":"x","to":"no spaces please"})",
+  };
+  for (const auto& line : plain) {
+    SCOPED_TRACE(line);
+    auto fast = decoder.decode_fast(line);
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_TRUE(*fast == decode_client(line));
+  }
+  const std::vector<std::string> other = {
+      R"({"type":"hello","nick":"bob","proto":1})",
+      R"({"type":"ping","id":1})",
+      R"({"type":"say","text":"x","colour":"red"})",
+      R"({"type":"say","text":"first","text":"last"})",
+      R"({"type":"say","text":"x","action":1})",
+      R"({"type":"say","text":"x","to":null})",
+      R"({"type":"say","text":"x","ref":1.5})",
+      R"({"type":"say","text":"x","ref":18446744073709551616})",
+      R"({"type":"say","text":"x","ref":")" + std::string(65, 'r') + R"("})",
+      R"({"type":"say","text":"x"} trailing)",
+      R"({"type":"say","text":"x"}})",
+      R"({"type":"say","text":"x",})",
+      R"({"type":"say","text":"lone \ud800 surrogate"})",
+      "{\"type\":\"say\",\"text\":\"raw\ttab\"}",
+      "{\"type\":\"say\",\"text\":\"\xff\xfe\"}",
+      "{\"type\":\"say\",\"text\":\"\xed\xa0\x80\"}",
+      R"({"type":"say"})",
+      R"({"type":"say","text":7})",
+      R"(["type","say"])",
+      "",
+      "not json",
+  };
+  for (const auto& line : other) {
+    SCOPED_TRACE(line);
+    auto fast = decoder.decode_fast(line);
+    if (fast) {
+      EXPECT_TRUE(*fast == decode_client(line));
+    }
+    EXPECT_TRUE(decoder.decode(line) == decode_client(line));
+  }
+  // Lines that need the slow path's judgement never take the fast one.
+  EXPECT_FALSE(decoder.decode_fast(R"({"type":"say","text":"first","text":"last"})"));
+  EXPECT_FALSE(decoder.decode_fast(R"({"type":"say","text":"lone \ud800 surrogate"})"));
+  EXPECT_FALSE(decoder.decode_fast("{\"type\":\"say\",\"text\":\"raw\ttab\"}"));
+  // A long line after short ones: the decoder's buffer grows.
+  const std::string long_say = say(std::string(3000, 'z'));
+  auto fast = decoder.decode_fast(long_say);
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_TRUE(*fast == decode_client(long_say));
+}

@@ -78,8 +78,8 @@ std::optional<Decoded<ClientMessage>> ClientDecoder::decode_fast(std::string_vie
       bit = kRef;
       using simdjson::dom::element_type;
       if (value.type() == element_type::STRING) {
-        if (value.get_string().get(s) || s.size() > kMaxTokenBytes) return std::nullopt;
-        ref = std::string(s);
+        if (value.get_string().get(s)) return std::nullopt;
+        ref = std::string(s);  // label() decides whether it is usable, as for decode_client
       } else if (value.type() == element_type::UINT64) {
         ref = value.get_uint64().value_unsafe();
       } else if (value.type() == element_type::INT64) {

@@ -315,14 +315,6 @@ std::optional<std::string> token_field(json& v) {
 
 // A client's label for a request: a short string or an integer, echoed in the reply. Any
 // other value is ignored (never echoed: echoing it would let a client amplify its bytes).
-json ref_field(json& v) {
-  if (v.is_number_integer()) return std::move(v);
-  if (v.is_string() && v.get_ref<const std::string&>().size() <= kMaxTokenBytes) {
-    return std::move(v);
-  }
-  return nullptr;
-}
-
 // An optional count in [1, max]; absent means the default.
 std::optional<std::size_t> count_field(const json& v, std::size_t fallback, std::size_t max) {
   if (v.is_null()) return fallback;
@@ -467,7 +459,11 @@ Decoded<ClientMessage> say_of(std::string text, std::optional<std::string> to, b
 }
 
 void label(Decoded<ClientMessage>& decoded, json ref) {
-  if (ref.is_null()) return;
+  // Only an integer or a short string is a label; anything else is ignored, not refused.
+  const bool usable =
+      ref.is_number_integer() ||
+      (ref.is_string() && ref.get_ref<const std::string&>().size() <= kMaxTokenBytes);
+  if (!usable) return;
   std::visit(
       [&](auto& v) {
         using T = std::decay_t<decltype(v)>;
@@ -488,7 +484,7 @@ Decoded<ClientMessage> decode_client(std::string_view line) {
   auto read = read_client_fields(line);
   if (auto* e = std::get_if<Error>(&read)) return *e;
   ClientFields& f = std::get<ClientFields>(read);
-  json ref = ref_field(f.ref);
+  json ref = std::move(f.ref);
   auto decoded = decode_fields(f);
   label(decoded, std::move(ref));
   return decoded;

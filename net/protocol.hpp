@@ -243,7 +243,7 @@ Decoded<ClientMessage> decode_client(std::string_view line);
 Decoded<ServerMessage> decode_server(std::string_view line);
 
 // Reads client lines as decode_client does, faster for the line a busy room is made of: a
-// `say` whose fields are all plain (text, to, action, and a ref that is a short string or
+// `say` whose fields are all plain (text, to, action, and a ref that is a string or
 // an integer, each at most once, nothing else) is read with simdjson's DOM parser
 // into no nlohmann value. Every other line, and any line the fast path is not sure
 // of, goes to decode_client, so the answer is the same for every line (the protocol
@@ -267,6 +267,7 @@ class ClientDecoder {
 // The rules of a say, once its fields have the right JSON types (both decoders use it).
 Decoded<ClientMessage> say_of(std::string text, std::optional<std::string> to, bool action);
 // Puts a request's label where the answer will carry it: into the message, or the error.
+// A ref that is neither an integer nor a string of at most kMaxTokenBytes is dropped.
 void label(Decoded<ClientMessage>& decoded, nlohmann::json ref);
 
 // Field rules, shared by the decoder, the server and the clients' own input checks.

@@ -390,6 +390,8 @@ TEST(Decode, SimdjsonSayPathTakesPlainSaysAndAgreesOnEverything) {
       R"({"type":"say","text":"waves","action":true,"ref":"m-7"})",
       R"({"type":"say","text":"psst","to":"bob","ref":42})",
       R"({"type":"say","text":"x","ref":-3})",
+      // A label too long to echo is dropped by both, not refused.
+      R"({"type":"say","text":"x","ref":")" + std::string(kMaxTokenBytes + 1, 'r') + R"("})",
       R"( { "type" : "say" , "text" : "spaced" } )",
       R"({"t\u0079pe":"say","text":"escaped key"})",
       // Refused by the say rules, with the label on the error.

@@ -574,6 +574,29 @@ def main():
         print_scaling(scaling)
 
 
+def efficiency(r):
+    """Deliveries per second of the server's CPU time (the run's deliveries/s over its CPU share)."""
+    return r["deliveries_per_s"] / max(r["server_cpu_pct"], 1) * 100
+
+
+def print_efficiency(by):
+    print("### Server efficiency (deliveries per server CPU-second, from the median runs above)\n")
+    shown = [s for s in SERVERS if s in ("lanchat", "irc", "asio", "baseline")]
+    print("| scenario | " + " | ".join(NAMES[s] for s in shown) + " | lanchat/ngIRCd | lanchat/asio |"
+          + (" lanchat/baseline |" if "baseline" in shown else ""))
+    print("|---" * (len(shown) + 3 + ("baseline" in shown)) + "|")
+    for si, (title, _, kind) in enumerate(SCENARIOS, 1):
+        if kind != "throughput" or si not in by:
+            continue
+        best = {s: max(efficiency(r) for r in by[si][s].values()) for s in shown if by[si].get(s)}
+        ratio = lambda other: (f"**{best['lanchat'] / best[other]:.2f}x**"
+                               if "lanchat" in best and best.get(other) else "-")
+        print(f"| {title} | " + " | ".join(fmt_int(round(best[s])) if s in best else "-" for s in shown)
+              + f" | {ratio('irc')} | {ratio('asio')} |"
+              + (f" {ratio('baseline')} |" if "baseline" in shown else ""))
+    print()
+
+
 def print_tables(results):
     by = {}
     for si, s, q, r in results:
@@ -612,6 +635,7 @@ def print_tables(results):
             baseline_rows.append(f"| {title} | {NAMES[other]} | {named['lanchat']} | {named[other]} |"
                                  f" **{ratio_b:.2f}x** | {lost_o} |")
     print("\n(`qa`: the load generator set TCP_QUICKACK; ratios use each server's better figure.)\n")
+    print_efficiency(by)
     if baseline_rows:
         print("### This build against its baseline and variants (same runs)\n")
         print("| scenario | compared with | lanchat | the other | lanchat/other | lost (other) |")

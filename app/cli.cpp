@@ -72,6 +72,11 @@ std::variant<Options, int> parse_cli(int argc, char** argv) {
                    "members from which the room is large: clients that can take summaries "
                    "hear of joins and leaves ten times a second instead of one by one (0: never)")
       ->capture_default_str();
+  host->add_option("--write-gap-ms", o.host.write_gap_ms,
+                   "in a busy room of 100 or more, lines wait up to this long to reach each "
+                   "member together in one write (0: every line written at once)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   host->add_option("--max-memory-mib", o.host.max_memory_mib,
                    "MiB of unsent output for all connections together; past it the largest "
                    "backlogs are dropped (0: no limit)")
@@ -227,6 +232,7 @@ net::ServerConfig server_config(const HostOptions& o) {
   config.hello_timeout = std::chrono::seconds(o.hello_timeout);
   config.max_memory_bytes = o.max_memory_mib << 20;
   config.large_room = o.large_room;
+  config.write_gap = std::chrono::milliseconds(o.write_gap_ms);
   config.tls.mode = o.tls;
   config.allow_plaintext_password = o.allow_plaintext_password;
   config.announce.enabled = o.announce;

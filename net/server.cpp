@@ -65,8 +65,10 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
       retry_timer_(io),
       stop_timer_(io),
       presence_timer_(io),
+      flush_timer_(io),
       summary_timer_(io),
       housekeeping_timer_(io),
+      write_pacer_(config_.write_gap, config_.large_write_pass),
       scratch_(64 * 1024),
       tls_staging_(16 * 1024) {
   require_tls_for_password();
@@ -532,14 +534,23 @@ void Server::add_queued(std::size_t bytes) {
 
 // Writes start from one posted pass rather than inside a broadcast: every line that
 // arrived in the same turn of the loop then leaves in one gathered write per connection.
+// After a large pass the next may wait a few milliseconds (WritePacer), gathering more.
 void Server::schedule_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
-  asio::post(io_, [self = shared_from_this()] { self->flush(); });
+  const auto wait = write_pacer_.wait(WritePacer::Clock::now());
+  if (wait <= WritePacer::Clock::duration::zero()) {
+    asio::post(io_, [self = shared_from_this()] { self->flush(); });
+    return;
+  }
+  flush_timer_.expires_after(wait);
+  // Never cancelled: a pass is owed whatever happens, stopping included.
+  flush_timer_.async_wait([self = shared_from_this()](const asio::error_code&) { self->flush(); });
 }
 
 void Server::flush() {
   flush_posted_ = false;
+  const auto started = WritePacer::Clock::now();
   room_.hand_to_store();
   if (shed_pending_) shed_memory();
   while (!kicks_.empty()) {
@@ -564,6 +575,7 @@ void Server::flush() {
       contain(*c, "writing", "unknown exception");
     }
   }
+  write_pacer_.passed(started, dirty_spare_.size());
   dirty_spare_.clear();
 }
 

@@ -22,6 +22,7 @@
 #include "net/protocol.hpp"
 #include "net/room.hpp"
 #include "net/tls.hpp"
+#include "net/write_pacer.hpp"
 
 namespace lanchat::net {
 
@@ -64,6 +65,12 @@ struct ServerConfig {
   // joining at once cost each member a few writes rather than 1,000. Chat messages and
   // replies never wait, and carry any notice queued before them, in order.
   std::chrono::milliseconds presence_batch{10};
+  // A write pass that reached this many connections or more makes the next one wait until
+  // write_gap after it began (see WritePacer): in a large, busy room each member then
+  // gets the lines of a few milliseconds in one write instead of one write per line.
+  // Smaller rooms, and a quiet large one, never wait. 0 ms: never wait.
+  std::chrono::milliseconds write_gap{5};
+  std::size_t large_write_pass = 100;
   // Large rooms (see RoomConfig::large_room; 0: never large): from this many members on,
   // clients that asked for summaries hear of joins and leaves once per summary period.
   std::size_t large_room = 500;
@@ -229,6 +236,7 @@ class Server : public std::enable_shared_from_this<Server> {
   asio::steady_timer retry_timer_;
   asio::steady_timer stop_timer_;
   asio::steady_timer presence_timer_;
+  asio::steady_timer flush_timer_;
   asio::steady_timer summary_timer_;
   asio::steady_timer housekeeping_timer_;
   asio::ip::tcp::endpoint local_;
@@ -249,7 +257,8 @@ class Server : public std::enable_shared_from_this<Server> {
   std::vector<std::shared_ptr<Connection>> dirty_, dirty_spare_;
   std::vector<std::shared_ptr<Connection>> presence_dirty_;  // only join/leave notices queued
   std::vector<std::shared_ptr<Connection>> kicks_;
-  bool flush_posted_ = false;
+  bool flush_posted_ = false;  // a write pass is posted, or waits for flush_timer_
+  WritePacer write_pacer_;
   bool presence_armed_ = false;
   bool summary_armed_ = false;
   std::size_t queued_bytes_ = 0;  // all connections' unsent bytes

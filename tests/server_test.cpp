@@ -29,6 +29,23 @@ ServerConfig unlimited() {
   c.max_unjoined_per_ip = 0;
   return c;
 }
+// Reads `count` chat messages whose texts count up from "0" per sender, checking each
+// sender's order; the ids in the order they came (fewer if some never came).
+std::vector<std::int64_t> read_counted(RawClient& c, std::size_t count) {
+  std::vector<std::int64_t> ids;
+  std::map<std::string, int> next;  // per sender, the number expected next
+  while (ids.size() < count) {
+    auto m = c.recv_type("msg", 10s);
+    if (!m) {
+      ADD_FAILURE() << "missing messages: got " << ids.size() << " of " << count;
+      break;
+    }
+    const std::string from = (*m)["from"];
+    EXPECT_EQ(std::to_string(next[from]++), (*m)["text"].get<std::string>()) << "sender order";
+    ids.push_back((*m)["id"]);
+  }
+  return ids;
+}
 }  // namespace
 
 TEST(Server, WelcomeCarriesNickRoomProtoUsersAndHistory) {
@@ -405,21 +422,46 @@ TEST(Server, OneTotalOrderNoLossNoDuplicates) {
   clients.push_back(std::move(watcher));
   std::vector<std::vector<std::int64_t>> orders;
   for (auto& c : clients) {
-    std::vector<std::int64_t> ids;
-    std::map<std::string, int> next;  // per sender, the number expected next
-    while (ids.size() < kSenders * kPerSender) {
-      auto m = c->recv_type("msg", 10s);
-      ASSERT_TRUE(m) << "missing messages: got " << ids.size();
-      const std::string from = (*m)["from"];
-      EXPECT_EQ(std::to_string(next[from]++), (*m)["text"].get<std::string>()) << "sender order";
-      ids.push_back((*m)["id"]);
-    }
+    orders.push_back(read_counted(*c, kSenders * kPerSender));
     EXPECT_TRUE(c->silent_for(100ms)) << "no duplicates after the last message";
-    orders.push_back(std::move(ids));
   }
   for (std::size_t i = 1; i < orders.size(); ++i) EXPECT_EQ(orders[i], orders[0]);
   std::set<std::int64_t> unique(orders[0].begin(), orders[0].end());
   EXPECT_EQ(unique.size(), orders[0].size());
+}
+
+// In a room of 100 or more, write passes that follow each other closely are spaced a few
+// milliseconds apart (WritePacer), and lines arriving meanwhile leave together. Senders here
+// send one line at a time, a millisecond apart, so that lines land across many spaced
+// passes: every member still gets every line once, in one order, each sender's in its order.
+TEST(Server, ABusyLargeRoomGathersWritesAndKeepsOneOrder) {
+  lanchat::net::raise_fd_limit();
+  ServerConfig config = unlimited();
+  config.large_write_pass = 100;
+  config.write_gap = std::chrono::milliseconds(5);
+  TestServer srv(config);
+  constexpr int kMembers = 120, kSenders = 3, kPerSender = 60;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kMembers; ++i) {
+    clients.push_back(std::make_unique<RawClient>(srv.port()));
+    clients.back()->join("m" + std::to_string(i));
+  }
+  std::vector<std::thread> senders;
+  for (int i = 0; i < kSenders; ++i) {
+    senders.emplace_back([&, i] {
+      for (int k = 0; k < kPerSender; ++k) {
+        clients[static_cast<std::size_t>(i)]->send(say(std::to_string(k)));
+        std::this_thread::sleep_for(1ms);
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  const std::vector<std::int64_t> first = read_counted(*clients.front(), kSenders * kPerSender);
+  ASSERT_EQ(first.size(), std::size_t{kSenders * kPerSender});
+  for (std::size_t i = 1; i < clients.size(); ++i) {
+    EXPECT_EQ(read_counted(*clients[i], kSenders * kPerSender), first) << "one order for everyone";
+  }
+  EXPECT_TRUE(clients.back()->silent_for(100ms)) << "no duplicates after the last message";
 }
 
 TEST(Server, SlowReaderIsDroppedAsTooSlowWithoutStallingOthers) {

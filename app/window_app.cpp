@@ -27,6 +27,7 @@
 #include "ui/launcher_window.hpp"
 #include "ui/server_window.hpp"
 #include "ui/settings.hpp"
+#include "ui/style.hpp"
 #include "ui/ui_model.hpp"
 
 namespace lanchat::app {
@@ -493,7 +494,8 @@ int run_window(const Options& options) {
       int w = 0, h = 0;
       glfwGetFramebufferSize(window, &w, &h);
       glViewport(0, 0, w, h);
-      glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
+      const ImVec4 backdrop = ui::backdrop_colour();
+      glClearColor(backdrop.x, backdrop.y, backdrop.z, 1.0f);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       ++frame;

@@ -57,7 +57,14 @@ void BeginPanel(const char* title, ImVec2 pos, ImVec2 size) {
   ImGui::SetNextWindowSize(size, ImGuiCond_Always);
   ImGui::Begin(title, nullptr,
                ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                   ImGuiWindowFlags_NoBackground);
+}
+
+ImVec4 backdrop_colour() {
+  ImVec4 c = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+  c.w = 1.0f;
+  return c;
 }
 
 ImVec4 nick_colour(std::string_view nick) {

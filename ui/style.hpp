@@ -22,8 +22,12 @@ Fonts load_fonts(float scale);
 void apply_theme(float scale);
 
 // Begins one of the window's fixed panels (chat, server): placed by the frame layout, not
-// movable, resizable or remembered in imgui.ini. Pair with ImGui::End().
+// movable, resizable or remembered in imgui.ini. Pair with ImGui::End(). Panels draw no
+// background: the frame is cleared to backdrop_colour() instead, which spares a software
+// renderer (Mesa's llvmpipe, on machines without a GPU) a window-sized fill every frame.
 void BeginPanel(const char* title, ImVec2 pos, ImVec2 size);
+// The theme's window background as an opaque colour: what the frame is cleared to.
+ImVec4 backdrop_colour();
 
 // A stable, readable colour per nick (same nick, same colour, on every machine).
 ImVec4 nick_colour(std::string_view nick);

@@ -619,13 +619,13 @@ def print_tables(results):
                 f"{fmt_int(modes[q]['deliveries_per_s'])}{' qa' if q else ''}" for q in sorted(modes)))
         def dps(kind):
             return best[kind]["deliveries_per_s"] if kind in best else 0
-        ratio_n = dps("lanchat") / max(dps("irc"), 1)
-        ratio_a = dps("lanchat") / max(dps("asio"), 1)
+        def ratio(kind):  # "-" for a peer left out of this run (--only-servers)
+            return f"**{dps('lanchat') / dps(kind):.2f}x**" if dps(kind) else "-"
         lost = "/".join(str(sum(r.get("lost", 0) for r in by[si][s].values())) for s in SERVERS)
         l = best["lanchat"]
         named = dict(zip(SERVERS, cells))
         print(f"| {title} | {named.get('lanchat', '-')} | {named.get('irc', '-')} | {named.get('asio', '-')} |"
-              f" **{ratio_n:.2f}x** | **{ratio_a:.2f}x** | {lost} | {l['server_cpu_pct']},"
+              f" {ratio('irc')} | {ratio('asio')} | {lost} | {l['server_cpu_pct']},"
               f" {l['loadgen_cpu_pct']} |")
         for other in best:
             if other != "baseline" and other not in VARIANTS:

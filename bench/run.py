@@ -186,6 +186,11 @@ def fmt_int(v):
     return f"{v:,.0f}"
 
 
+def fmt_ratio(a, b):
+    """a/b in bold, or "-" when b is missing (a peer left out with --only-servers)."""
+    return f"**{a / b:.2f}x**" if a and b else "-"
+
+
 def start_xvfb():
     """An Xvfb of its own on a free display number: (process, display)."""
     display = None
@@ -589,8 +594,7 @@ def print_efficiency(by):
         if kind != "throughput" or si not in by:
             continue
         best = {s: max(efficiency(r) for r in by[si][s].values()) for s in shown if by[si].get(s)}
-        ratio = lambda other: (f"**{best['lanchat'] / best[other]:.2f}x**"
-                               if "lanchat" in best and best.get(other) else "-")
+        ratio = lambda other: fmt_ratio(best.get("lanchat"), best.get(other))
         print(f"| {title} | " + " | ".join(fmt_int(round(best[s])) if s in best else "-" for s in shown)
               + f" | {ratio('irc')} | {ratio('asio')} |"
               + (f" {ratio('baseline')} |" if "baseline" in shown else ""))
@@ -619,8 +623,8 @@ def print_tables(results):
                 f"{fmt_int(modes[q]['deliveries_per_s'])}{' qa' if q else ''}" for q in sorted(modes)))
         def dps(kind):
             return best[kind]["deliveries_per_s"] if kind in best else 0
-        def ratio(kind):  # "-" for a peer left out of this run (--only-servers)
-            return f"**{dps('lanchat') / dps(kind):.2f}x**" if dps(kind) else "-"
+        def ratio(kind):
+            return fmt_ratio(dps("lanchat"), dps(kind))
         lost = "/".join(str(sum(r.get("lost", 0) for r in by[si][s].values())) for s in SERVERS)
         l = best["lanchat"]
         named = dict(zip(SERVERS, cells))
@@ -630,10 +634,10 @@ def print_tables(results):
         for other in best:
             if other != "baseline" and other not in VARIANTS:
                 continue
-            ratio_b = best["lanchat"]["deliveries_per_s"] / max(best[other]["deliveries_per_s"], 1)
+            ratio_b = fmt_ratio(dps("lanchat"), dps(other))
             lost_o = sum(r.get("lost", 0) for r in by[si][other].values())
             baseline_rows.append(f"| {title} | {NAMES[other]} | {named['lanchat']} | {named[other]} |"
-                                 f" **{ratio_b:.2f}x** | {lost_o} |")
+                                 f" {ratio_b} | {lost_o} |")
     print("\n(`qa`: the load generator set TCP_QUICKACK; ratios use each server's better figure.)\n")
     print_efficiency(by)
     if baseline_rows:

@@ -313,8 +313,6 @@ std::optional<std::string> token_field(json& v) {
   return std::move(s);
 }
 
-// A client's label for a request: a short string or an integer, echoed in the reply. Any
-// other value is ignored (never echoed: echoing it would let a client amplify its bytes).
 // An optional count in [1, max]; absent means the default.
 std::optional<std::size_t> count_field(const json& v, std::size_t fallback, std::size_t max) {
   if (v.is_null()) return fallback;
@@ -458,8 +456,10 @@ Decoded<ClientMessage> say_of(std::string text, std::optional<std::string> to, b
   return ClientMessage{Say{std::move(text), nullptr, to ? std::move(*to) : std::string(), action}};
 }
 
+// A client's label for a request: a short string or an integer, echoed in the reply. Any
+// other value is ignored, not refused (never echoed: echoing it would let a client amplify
+// its bytes).
 void label(Decoded<ClientMessage>& decoded, json ref) {
-  // Only an integer or a short string is a label; anything else is ignored, not refused.
   const bool usable =
       ref.is_number_integer() ||
       (ref.is_string() && ref.get_ref<const std::string&>().size() <= kMaxTokenBytes);

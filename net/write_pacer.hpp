@@ -25,7 +25,7 @@ class WritePacer {
     const Clock::time_point due = last_start_ + gap_;
     return due > now ? due - now : Clock::duration::zero();
   }
-  // A pass began at `start` and started `written` writes.
+  // A pass began at `start` with output for `written` connections.
   void passed(Clock::time_point start, std::size_t written) {
     last_start_ = start;
     last_written_ = written;

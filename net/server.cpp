@@ -538,7 +538,8 @@ void Server::add_queued(std::size_t bytes) {
 void Server::schedule_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
-  const auto wait = write_pacer_.wait(WritePacer::Clock::now());
+  const auto wait = write_pacer_.may_wait() ? write_pacer_.wait(WritePacer::Clock::now())
+                                            : WritePacer::Clock::duration::zero();
   if (wait <= WritePacer::Clock::duration::zero()) {
     asio::post(io_, [self = shared_from_this()] { self->flush(); });
     return;
@@ -550,7 +551,6 @@ void Server::schedule_flush() {
 
 void Server::flush() {
   flush_posted_ = false;
-  const auto started = WritePacer::Clock::now();
   room_.hand_to_store();
   if (shed_pending_) shed_memory();
   while (!kicks_.empty()) {
@@ -565,6 +565,10 @@ void Server::flush() {
     }
   }
   dirty_spare_.swap(dirty_);
+  const std::size_t connections = dirty_spare_.size();
+  write_pacer_.passed(
+      write_pacer_.large(connections) ? WritePacer::Clock::now() : WritePacer::Clock::time_point{},
+      connections);
   // One connection's failure must not keep the others' output from going out.
   for (auto& c : dirty_spare_) {
     try {
@@ -575,7 +579,6 @@ void Server::flush() {
       contain(*c, "writing", "unknown exception");
     }
   }
-  write_pacer_.passed(started, dirty_spare_.size());
   dirty_spare_.clear();
 }
 

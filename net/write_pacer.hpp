@@ -19,9 +19,15 @@ class WritePacer {
   // gap <= 0 turns pacing off.
   WritePacer(Clock::duration gap, std::size_t large_pass) : gap_(gap), large_pass_(large_pass) {}
 
+  // Whether a pass with output for this many connections makes the next one wait. Callers
+  // read the clock only for those (and only after one), so a small room's passes never do.
+  bool large(std::size_t connections) const {
+    return gap_ > Clock::duration::zero() && connections >= large_pass_;
+  }
+  bool may_wait() const { return large(last_written_); }
   // How long a pass wanted now should wait (zero: run it now).
   Clock::duration wait(Clock::time_point now) const {
-    if (gap_ <= Clock::duration::zero() || last_written_ < large_pass_) return {};
+    if (!may_wait()) return {};
     const Clock::time_point due = last_start_ + gap_;
     return due > now ? due - now : Clock::duration::zero();
   }

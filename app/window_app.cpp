@@ -18,6 +18,7 @@
 
 #include "app/frame_bench.hpp"
 #include "app/frame_pacer.hpp"
+#include "app/kept_frame.hpp"
 #include "app/link_opener.hpp"
 #include "app/net_control.hpp"
 #include "app/notifier.hpp"
@@ -83,11 +84,13 @@ struct WindowApp {
   float scale = 1.0f;  // content scale times settings.text_scale
   bool fonts_stale = false;
   int screenshots_written = 0;
+  std::int64_t kept_wrong_pixels = 0;
   std::string window_title = "lanchat";
   int attention_requests = 0;
   Notifier notifier;
   LinkOpener links;
   FramePacer pacer;
+  KeptFrame kept_frame;
 
   void handle(const ui::Action& a) {
     std::visit(
@@ -235,6 +238,7 @@ struct WindowApp {
     ui::apply_theme(scale);
     ImGui_ImplOpenGL3_DestroyFontsTexture();
     ImGui_ImplOpenGL3_CreateFontsTexture();
+    kept_frame.invalidate();
   }
 
   void remember() {
@@ -318,7 +322,7 @@ struct WindowApp {
 };
 
 void note_input(GLFWwindow* window) {
-  static_cast<FramePacer*>(glfwGetWindowUserPointer(window))->note_input();
+  static_cast<WindowApp*>(glfwGetWindowUserPointer(window))->pacer.note_input();
 }
 
 void watch_input(GLFWwindow* window) {
@@ -330,7 +334,10 @@ void watch_input(GLFWwindow* window) {
   glfwSetCursorEnterCallback(window, [](GLFWwindow* w, int) { note_input(w); });
   glfwSetWindowFocusCallback(window, [](GLFWwindow* w, int) { note_input(w); });
   glfwSetFramebufferSizeCallback(window, [](GLFWwindow* w, int, int) { note_input(w); });
-  glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { note_input(w); });
+  glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) {
+    static_cast<WindowApp*>(glfwGetWindowUserPointer(w))->kept_frame.exposed();
+    note_input(w);
+  });
   glfwSetWindowContentScaleCallback(window, [](GLFWwindow* w, float, float) { note_input(w); });
 }
 
@@ -413,10 +420,11 @@ int run_window(const Options& options) {
     ImGui::GetIO().ConfigInputTextCursorBlink = false;
     // Input wakes the frame loop at once (FramePacer). Installed before ImGui's backend,
     // which keeps these and calls them from its own callbacks.
-    glfwSetWindowUserPointer(window, &app.pacer);
+    glfwSetWindowUserPointer(window, &app);
     watch_input(window);
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 130");
+    app.kept_frame.start();
 
     std::signal(SIGUSR1, on_screenshot_signal);
     std::signal(SIGINT, on_close_signal);
@@ -493,11 +501,7 @@ int run_window(const Options& options) {
       ImGui::Render();
       int w = 0, h = 0;
       glfwGetFramebufferSize(window, &w, &h);
-      glViewport(0, 0, w, h);
-      const ImVec4 backdrop = ui::backdrop_colour();
-      glClearColor(backdrop.x, backdrop.y, backdrop.z, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      app.kept_frame.render(*ImGui::GetDrawData(), ui::backdrop_colour());
       ++frame;
 
       if (!options.screenshot.empty()) {
@@ -505,6 +509,12 @@ int run_window(const Options& options) {
         if (first || g_screenshot_requested.exchange(false)) {
           if (write_screenshot(options.screenshot, w, h)) {
             ++app.screenshots_written;
+            // The tests' proof that redrawing only what changed shows what a whole redraw
+            // would: every screenshot is also compared with the frame drawn whole.
+            if (app.probe.enabled) {
+              app.kept_wrong_pixels +=
+                  app.kept_frame.wrong_pixels(*ImGui::GetDrawData(), ui::backdrop_colour());
+            }
           } else {
             std::cerr << "lanchat: could not write " << options.screenshot << "\n";
           }
@@ -514,11 +524,13 @@ int run_window(const Options& options) {
       if (app.probe.enabled) {
         app.probe.fact("frame_ok", true);
         app.probe.fact("screenshots", app.screenshots_written);
+        app.probe.fact("kept_frame", app.kept_frame.keeping());
+        app.probe.fact("kept_frame_wrong_pixels", app.kept_wrong_pixels);
         const ImVec2 mouse = ImGui::GetIO().MousePos;
         app.probe.fact("mouse", {mouse.x, mouse.y});
         if (auto json = app.probe.end_frame()) write_report(options.test_report, *json);
       }
-      glfwSwapBuffers(window);
+      app.kept_frame.present(window);
       app.bench.end_frame(app.model.chat.lines().size());
     }
     app.net.shutdown();

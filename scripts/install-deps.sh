@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake ninja-build pkg-config
-  libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri
+  libimgui-dev libglfw3-dev libgl-dev libglx-dev libx11-dev libgl1-mesa-dri
   libasio-dev nlohmann-json3-dev libreaderwriterqueue-dev libconcurrentqueue-dev
   libcli11-dev libstb-dev fonts-dejavu-core libicu-dev libsqlite3-dev
   libnotify-dev libssl-dev python3-glad librsvg2-bin libsimdjson-dev

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <imgui.h>
 
+#include "tests/headless_imgui.hpp"
 #include "ui/chat_window.hpp"
 
 using namespace lanchat;
@@ -10,17 +11,8 @@ using namespace lanchat::ui;
 
 namespace {
 
-struct Headless {
-  Headless() {
-    ImGui::CreateContext();
-    ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;
-    io.DisplaySize = ImVec2(1100, 720);
-    unsigned char* px = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-  }
-  ~Headless() { ImGui::DestroyContext(); }
+struct Headless : test::HeadlessImGui {
+  Headless() : HeadlessImGui(ImVec2(1100, 720)) {}
 
   ActionList frame(ChatViewState& s, const UiModel& m, float width) {
     ImGui::GetIO().DeltaTime = 1.0f / 60.0f;

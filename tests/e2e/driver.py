@@ -280,6 +280,12 @@ class Window:
         before = self.facts().get("screenshots", 0)
         self.proc.send_signal(signal.SIGUSR1)
         wait_until(lambda: self.facts().get("screenshots", 0) > before, 10, "a screenshot")
+        # On llvmpipe the window redraws only what changed (app/kept_frame); each screenshot
+        # is also compared with the same frame drawn whole, and must not differ in a pixel.
+        wrong = self.facts().get("kept_frame_wrong_pixels", 0)
+        if wrong:
+            raise AssertionError(f"screenshot {name}: the kept frame differs from a whole redraw "
+                                 f"in {wrong} pixels")
         dest = os.path.join(self.artifacts, name + ".png")
         shutil.copyfile(self.shot_path, dest)
         print(f"screenshot: {dest}")

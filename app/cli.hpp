@@ -29,7 +29,7 @@ struct HostOptions {
   int hello_timeout = 60;             // seconds to say hello
   std::size_t max_memory_mib = 1024;  // all connections' unsent output together
   std::size_t large_room = 500;       // members from which joins and leaves are summarized
-  int write_gap_ms = 5;               // spacing of large write passes (net::WritePacer)
+  int write_gap_ms = 10;              // spacing of large write passes (net::WritePacer)
   net::StoreSettings store;           // where history is kept, and for how long
   // Encryption as asked for; a room with a password is `required` unless
   // allow_plaintext_password (net::ServerConfig).

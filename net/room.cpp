@@ -412,6 +412,7 @@ void Room::broadcast(const SharedLine& line, const Member* except, Delivery how)
   for (Member* m : fanout_) {
     if (m != except) m->participant->deliver(line, how);
   }
+  if (on_broadcast_) on_broadcast_();
 }
 
 }  // namespace lanchat::net

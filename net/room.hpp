@@ -113,6 +113,9 @@ class Room {
   // Called when a join or leave is noted for a summary and none was pending: the owner
   // arms its summary timer.
   void on_presence_pending(std::function<void()> f) { on_presence_pending_ = std::move(f); }
+  // Called for every line sent to the whole room, after it is queued to every member: the
+  // owner counts the lines waiting for its next write pass.
+  void on_broadcast(std::function<void()> f) { on_broadcast_ = std::move(f); }
   // The server is stopping: from now on leaves are not broadcast (everyone gets
   // `shutdown` instead).
   void silence() { closing_ = true; }
@@ -166,6 +169,7 @@ class Room {
   std::vector<Member*> classic_;  // those without summaries (protocol-1 clients)
   proto::Presence pending_;       // changes for the next summary
   std::function<void()> on_presence_pending_;
+  std::function<void()> on_broadcast_;
   std::unordered_map<std::string, Member*> by_folded_, by_shape_;
   std::string users_array_ = "[]";  // members' nicks, encoded for the welcome
   bool users_stale_ = false;

@@ -68,12 +68,13 @@ Server::Server(asio::io_context& io, ServerConfig config, EventQueue& events)
       flush_timer_(io),
       summary_timer_(io),
       housekeeping_timer_(io),
-      write_pacer_(config_.write_gap, config_.large_write_pass),
+      write_pacer_(config_.write_gap, config_.large_write_pass, config_.write_gap_lines),
       scratch_(64 * 1024),
       tls_staging_(16 * 1024) {
   require_tls_for_password();
   // The room lives and dies with the server and only calls this from the net thread.
   room_.on_presence_pending([this] { arm_summary(); });
+  room_.on_broadcast([this] { line_waiting(); });
 }
 
 Server::~Server() {
@@ -538,19 +539,45 @@ void Server::add_queued(std::size_t bytes) {
 void Server::schedule_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
-  const auto wait = write_pacer_.may_wait() ? write_pacer_.wait(WritePacer::Clock::now())
-                                            : WritePacer::Clock::duration::zero();
+  const auto wait = write_pacer_.may_wait()
+                        ? write_pacer_.wait(WritePacer::Clock::now(), lines_waiting_)
+                        : WritePacer::Clock::duration::zero();
   if (wait <= WritePacer::Clock::duration::zero()) {
     asio::post(io_, [self = shared_from_this()] { self->flush(); });
     return;
   }
   flush_timer_.expires_after(wait);
-  // Never cancelled: a pass is owed whatever happens, stopping included.
+  // The handler runs whatever happens (stopping included): a pass is owed. Cancelling the
+  // wait (line_waiting) only brings the pass forward.
+  flush_timer_.async_wait(
+      [self = shared_from_this()](const asio::error_code&) { self->flush_when_due(); });
+}
+
+// Half the gap is up: the pass runs now if enough lines wait, else waits for the rest of
+// the gap, or until line_waiting() counts enough.
+void Server::flush_when_due() {
+  const auto wait = write_pacer_.wait(WritePacer::Clock::now(), lines_waiting_);
+  if (wait <= WritePacer::Clock::duration::zero()) {
+    flush();
+    return;
+  }
+  waiting_for_lines_ = true;
+  flush_timer_.expires_after(wait);
   flush_timer_.async_wait([self = shared_from_this()](const asio::error_code&) { self->flush(); });
+}
+
+void Server::line_waiting() {
+  ++lines_waiting_;
+  if (waiting_for_lines_ && write_pacer_.enough(lines_waiting_)) {
+    waiting_for_lines_ = false;
+    flush_timer_.cancel();  // its handler runs the pass now
+  }
 }
 
 void Server::flush() {
   flush_posted_ = false;
+  waiting_for_lines_ = false;
+  lines_waiting_ = 0;
   room_.hand_to_store();
   if (shed_pending_) shed_memory();
   while (!kicks_.empty()) {

@@ -65,12 +65,14 @@ struct ServerConfig {
   // joining at once cost each member a few writes rather than 1,000. Chat messages and
   // replies never wait, and carry any notice queued before them, in order.
   std::chrono::milliseconds presence_batch{10};
-  // A write pass that reached this many connections or more makes the next one wait until
-  // write_gap after it began (see WritePacer): in a large, busy room each member then
-  // gets the lines of a few milliseconds in one write instead of one write per line.
-  // Smaller rooms, and a quiet large one, never wait. 0 ms: never wait.
-  std::chrono::milliseconds write_gap{5};
+  // A write pass that reached this many connections or more makes the next one wait (see
+  // WritePacer): at least half of write_gap after it began, then until write_gap_lines
+  // lines wait or write_gap is up. In a large, busy room each member then gets the lines
+  // of a few milliseconds in one write instead of one write per line. Smaller rooms, and
+  // a quiet large one, never wait. 0 ms: never wait.
+  std::chrono::milliseconds write_gap{10};
   std::size_t large_write_pass = 100;
+  std::size_t write_gap_lines = 16;
   // Large rooms (see RoomConfig::large_room; 0: never large): from this many members on,
   // clients that asked for summaries hear of joins and leaves once per summary period.
   std::size_t large_room = 500;
@@ -206,6 +208,8 @@ class Server : public std::enable_shared_from_this<Server> {
   // The room noted a join or leave for its next summary.
   void arm_summary();
   void flush();
+  void flush_when_due();
+  void line_waiting();
   void shed_memory();
   void housekeeping();
   void finish_stop();
@@ -257,7 +261,9 @@ class Server : public std::enable_shared_from_this<Server> {
   std::vector<std::shared_ptr<Connection>> dirty_, dirty_spare_;
   std::vector<std::shared_ptr<Connection>> presence_dirty_;  // only join/leave notices queued
   std::vector<std::shared_ptr<Connection>> kicks_;
-  bool flush_posted_ = false;  // a write pass is posted, or waits for flush_timer_
+  bool flush_posted_ = false;       // a write pass is posted, or waits for flush_timer_
+  std::size_t lines_waiting_ = 0;   // lines broadcast since the last write pass
+  bool waiting_for_lines_ = false;  // flush_timer_ runs the pass, or enough lines will
   WritePacer write_pacer_;
   bool presence_armed_ = false;
   bool summary_armed_ = false;

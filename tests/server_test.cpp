@@ -438,7 +438,7 @@ TEST(Server, ABusyLargeRoomGathersWritesAndKeepsOneOrder) {
   lanchat::net::raise_fd_limit();
   ServerConfig config = unlimited();
   config.large_write_pass = 100;
-  config.write_gap = std::chrono::milliseconds(5);
+  config.write_gap = std::chrono::milliseconds(10);
   TestServer srv(config);
   constexpr int kMembers = 120, kSenders = 3, kPerSender = 60;
   std::vector<std::unique_ptr<RawClient>> clients;

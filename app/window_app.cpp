@@ -501,6 +501,9 @@ int run_window(const Options& options) {
       ImGui::Render();
       int w = 0, h = 0;
       glfwGetFramebufferSize(window, &w, &h);
+      // A measured frame (--bench-report) is drawn whole: its cost is a frame's when all
+      // of the window changed (a scroll, a resize), not an unchanged frame's.
+      if (app.bench.busy()) app.kept_frame.invalidate();
       app.kept_frame.render(*ImGui::GetDrawData(), ui::backdrop_colour());
       ++frame;
 

@@ -473,7 +473,7 @@ def print_window(w):
     print(f"| idle window, CPU | {w['idle_cpu_pct']:.1f}% of a core |")
     for name, r in (("empty history", e), ("one screenful (~100 messages)", s),
                     (f"{h['history_lines']:,} lines of history", h)):
-        print(f"| frame CPU, {name} | {r['frame_cpu_ms']['mean']:.2f} ms (main thread"
+        print(f"| frame CPU (drawn whole), {name} | {r['frame_cpu_ms']['mean']:.2f} ms (main thread"
               f" {r['frame_thread_cpu_ms']['mean']:.2f} ms), {r['frame_wall_ms']['mean']:.2f} ms"
               " wall |")
     print(f"| 100k history vs one screenful | {h['frame_cpu_ms']['mean'] / s['frame_cpu_ms']['mean']:.2f}x |")

@@ -546,31 +546,33 @@ void Server::schedule_flush() {
     asio::post(io_, [self = shared_from_this()] { self->flush(); });
     return;
   }
+  wait_for_pass(wait);
+}
+
+// The handler runs whatever happens (stopping included): a pass is owed. Cancelling the
+// wait (line_waiting) only makes the handler ask the pacer again, sooner.
+void Server::wait_for_pass(WritePacer::Clock::duration wait) {
+  waiting_for_lines_ = !write_pacer_.enough(lines_waiting_);
   flush_timer_.expires_after(wait);
-  // The handler runs whatever happens (stopping included): a pass is owed. Cancelling the
-  // wait (line_waiting) only brings the pass forward.
   flush_timer_.async_wait(
       [self = shared_from_this()](const asio::error_code&) { self->flush_when_due(); });
 }
 
-// Half the gap is up: the pass runs now if enough lines wait, else waits for the rest of
-// the gap, or until line_waiting() counts enough.
 void Server::flush_when_due() {
   const auto wait = write_pacer_.wait(WritePacer::Clock::now(), lines_waiting_);
   if (wait <= WritePacer::Clock::duration::zero()) {
     flush();
     return;
   }
-  waiting_for_lines_ = true;
-  flush_timer_.expires_after(wait);
-  flush_timer_.async_wait([self = shared_from_this()](const asio::error_code&) { self->flush(); });
+  wait_for_pass(wait);
 }
 
+// Enough lines now wait: the pass need not wait for the rest of the gap.
 void Server::line_waiting() {
   ++lines_waiting_;
   if (waiting_for_lines_ && write_pacer_.enough(lines_waiting_)) {
     waiting_for_lines_ = false;
-    flush_timer_.cancel();  // its handler runs the pass now
+    flush_timer_.cancel();
   }
 }
 

@@ -72,7 +72,7 @@ struct ServerConfig {
   // a quiet large one, never wait. 0 ms: never wait.
   std::chrono::milliseconds write_gap{10};
   std::size_t large_write_pass = 100;
-  std::size_t write_gap_lines = 16;
+  std::size_t write_gap_lines = 8;
   // Large rooms (see RoomConfig::large_room; 0: never large): from this many members on,
   // clients that asked for summaries hear of joins and leaves once per summary period.
   std::size_t large_room = 500;
@@ -209,6 +209,7 @@ class Server : public std::enable_shared_from_this<Server> {
   void arm_summary();
   void flush();
   void flush_when_due();
+  void wait_for_pass(WritePacer::Clock::duration wait);
   void line_waiting();
   void shed_memory();
   void housekeeping();

@@ -21,7 +21,7 @@ class WritePacer {
   using Clock = std::chrono::steady_clock;
 
   // gap <= 0 turns pacing off.
-  WritePacer(Clock::duration gap, std::size_t large_pass, std::size_t enough_lines = 16)
+  WritePacer(Clock::duration gap, std::size_t large_pass, std::size_t enough_lines = 8)
       : gap_(gap), large_pass_(large_pass), enough_lines_(enough_lines) {}
 
   // Whether a pass with output for this many connections makes the next one wait. Callers

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 constexpr WritePacer::Clock::duration kNow{};
 
 TEST(WritePacer, OnlyALargeRecentPassMakesTheNextWait) {
-  WritePacer p(10ms, 100, 16);
+  WritePacer p(10ms, 100, 8);
   const WritePacer::Clock::time_point t0{10s};
   EXPECT_EQ(p.wait(t0, 1), kNow) << "nothing written yet";
 
@@ -34,17 +34,17 @@ TEST(WritePacer, OnlyALargeRecentPassMakesTheNextWait) {
 }
 
 TEST(WritePacer, AfterHalfTheGapEnoughLinesGoAtOnceAndFewWaitForTheRest) {
-  WritePacer p(10ms, 100, 16);
+  WritePacer p(10ms, 100, 8);
   const WritePacer::Clock::time_point t0{10s};
   p.passed(t0, 300);
   // A room of people typing: a few lines by half the gap wait for the whole gap.
   EXPECT_FALSE(p.enough(3));
   EXPECT_EQ(p.wait(t0 + 5ms, 3), 5ms);
-  EXPECT_EQ(p.wait(t0 + 8ms, 15), 2ms);
+  EXPECT_EQ(p.wait(t0 + 8ms, 7), 2ms);
   EXPECT_EQ(p.wait(t0 + 10ms, 3), kNow);
   // A flood: enough lines by half the gap (or any time after) go at once.
-  EXPECT_TRUE(p.enough(16));
-  EXPECT_EQ(p.wait(t0 + 5ms, 16), kNow);
+  EXPECT_TRUE(p.enough(8));
+  EXPECT_EQ(p.wait(t0 + 5ms, 8), kNow);
   EXPECT_EQ(p.wait(t0 + 7ms, 40), kNow);
 }
 

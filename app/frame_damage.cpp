@@ -53,25 +53,43 @@ bool same_vert(const ImDrawVert& a, const ImDrawVert& b) {
          a.col == b.col;
 }
 
-// Everything a list drew: each triangle's box within its command's clip rectangle.
-Box drawn(const ImDrawCmd* cmds, std::size_t ncmds, const ImDrawIdx* idx, std::size_t nidx,
-          const ImDrawVert* vtx, std::size_t nvtx) {
-  Box out;
+// Calls f(command, its three vertex indices) for each triangle of a list. False when an
+// index points past the vertices: a malformed list, of which nothing can be trusted.
+template <class F>
+bool each_triangle(const ImDrawCmd* cmds, std::size_t ncmds, const ImDrawIdx* idx, std::size_t nidx,
+                   std::size_t nvtx, F&& f) {
   for (std::size_t i = 0; i < ncmds; ++i) {
     const ImDrawCmd& c = cmds[i];
     if (c.UserCallback != nullptr) continue;
     const std::size_t end = std::min<std::size_t>(c.IdxOffset + c.ElemCount, nidx);
     for (std::size_t t = c.IdxOffset; t + 3 <= end; t += 3) {
-      Box tri;
-      for (std::size_t k = 0; k < 3; ++k) {
-        const std::size_t v = c.VtxOffset + idx[t + k];
-        if (v >= nvtx) return clip_box(c.ClipRect);  // malformed: all it may reach
-        tri.add(vtx[v].pos);
-      }
-      out.add(tri.clipped(c.ClipRect));
+      const std::size_t v[3] = {c.VtxOffset + idx[t], c.VtxOffset + idx[t + 1],
+                                c.VtxOffset + idx[t + 2]};
+      if (v[0] >= nvtx || v[1] >= nvtx || v[2] >= nvtx) return false;
+      f(c, v);
     }
   }
-  return out;
+  return true;
+}
+
+// All a list's commands may reach: their clip rectangles.
+Box reach(const ImDrawCmd* cmds, std::size_t ncmds) {
+  Box b;
+  for (std::size_t i = 0; i < ncmds; ++i) b.add(clip_box(cmds[i].ClipRect));
+  return b;
+}
+
+// Everything a list drew: each triangle's box within its command's clip rectangle.
+Box drawn(const ImDrawCmd* cmds, std::size_t ncmds, const ImDrawIdx* idx, std::size_t nidx,
+          const ImDrawVert* vtx, std::size_t nvtx) {
+  Box out;
+  const bool ok = each_triangle(cmds, ncmds, idx, nidx, nvtx,
+                                [&](const ImDrawCmd& c, const std::size_t(&v)[3]) {
+                                  Box tri;
+                                  for (std::size_t k : v) tri.add(vtx[k].pos);
+                                  out.add(tri.clipped(c.ClipRect));
+                                });
+  return ok ? out : reach(cmds, ncmds);
 }
 
 // Where `now` differs from what the list drew last frame: the triangles whose vertices
@@ -95,24 +113,22 @@ Box changed(const ImDrawList& now, const std::vector<ImDrawCmd>& was_cmds,
     return b;
   }
   Box out;
-  const std::size_t nv = was_vtx.size();
-  for (const ImDrawCmd& c : now.CmdBuffer) {
-    if (c.UserCallback != nullptr) continue;
-    const std::size_t end = std::min<std::size_t>(c.IdxOffset + c.ElemCount, was_idx.size());
-    for (std::size_t t = c.IdxOffset; t + 3 <= end; t += 3) {
-      Box tri;
-      bool differs = false;
-      for (std::size_t k = 0; k < 3; ++k) {
-        const std::size_t v = c.VtxOffset + was_idx[t + k];
-        if (v >= nv) return clip_box(c.ClipRect);  // malformed: all it may reach
-        differs = differs || !same_vert(was_vtx[v], now.VtxBuffer[static_cast<int>(v)]);
-        tri.add(was_vtx[v].pos);
-        tri.add(now.VtxBuffer[static_cast<int>(v)].pos);
-      }
-      if (differs) out.add(tri.clipped(c.ClipRect));
-    }
-  }
-  return out;
+  const ImDrawVert* fresh = now.VtxBuffer.Data;
+  const bool ok = each_triangle(was_cmds.data(), was_cmds.size(), was_idx.data(), was_idx.size(),
+                                was_vtx.size(), [&](const ImDrawCmd& c, const std::size_t(&v)[3]) {
+                                  if (same_vert(was_vtx[v[0]], fresh[v[0]]) &&
+                                      same_vert(was_vtx[v[1]], fresh[v[1]]) &&
+                                      same_vert(was_vtx[v[2]], fresh[v[2]])) {
+                                    return;
+                                  }
+                                  Box tri;
+                                  for (std::size_t k : v) {
+                                    tri.add(was_vtx[k].pos);
+                                    tri.add(fresh[k].pos);
+                                  }
+                                  out.add(tri.clipped(c.ClipRect));
+                                });
+  return ok ? out : reach(was_cmds.data(), was_cmds.size());
 }
 
 }  // namespace

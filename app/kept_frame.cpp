@@ -58,18 +58,24 @@ void KeptFrame::draw_within(ImDrawData& frame, const PixelRect& r, int fb_height
   }
 }
 
+void KeptFrame::draw_whole(ImDrawData& frame, const ImVec4& clear) const {
+  glViewport(0, 0, width_, height_);
+  glClearColor(clear.x, clear.y, clear.z, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(&frame);
+}
+
 void KeptFrame::render(ImDrawData& frame, const ImVec4& clear) {
   width_ = static_cast<int>(frame.DisplaySize.x * frame.FramebufferScale.x);
   height_ = static_cast<int>(frame.DisplaySize.y * frame.FramebufferScale.y);
   drawn_.clear();
   if (width_ <= 0 || height_ <= 0) return;
-  glViewport(0, 0, width_, height_);
-  glClearColor(clear.x, clear.y, clear.z, 1.0f);
   if (!keep_) {
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(&frame);
+    draw_whole(frame, clear);
     return;
   }
+  glViewport(0, 0, width_, height_);
+  glClearColor(clear.x, clear.y, clear.z, 1.0f);
   if (clear.x != clear_.x || clear.y != clear_.y || clear.z != clear_.z) {
     damage_.invalidate();
     clear_ = clear;
@@ -101,10 +107,7 @@ std::int64_t KeptFrame::wrong_pixels(ImDrawData& frame, const ImVec4& clear) {
   glGenFramebuffers(1, &framebuffer);
   glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
   glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture, 0);
-  glViewport(0, 0, width_, height_);
-  glClearColor(clear.x, clear.y, clear.z, 1.0f);
-  glClear(GL_COLOR_BUFFER_BIT);
-  ImGui_ImplOpenGL3_RenderDrawData(&frame);
+  draw_whole(frame, clear);
   glReadPixels(0, 0, width_, height_, GL_RGBA, GL_UNSIGNED_BYTE, whole.data());
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
   glDeleteFramebuffers(1, &framebuffer);

@@ -38,6 +38,7 @@ class KeptFrame {
 
  private:
   void draw_within(ImDrawData& frame, const PixelRect& r, int fb_height);
+  void draw_whole(ImDrawData& frame, const ImVec4& clear) const;
 
   FrameDamage damage_;
   SubBufferCopy copier_;

@@ -552,7 +552,6 @@ void Server::schedule_flush() {
 // The handler runs whatever happens (stopping included): a pass is owed. Cancelling the
 // wait (line_waiting) only makes the handler ask the pacer again, sooner.
 void Server::wait_for_pass(WritePacer::Clock::duration wait) {
-  waiting_for_lines_ = !write_pacer_.enough(lines_waiting_);
   flush_timer_.expires_after(wait);
   flush_timer_.async_wait(
       [self = shared_from_this()](const asio::error_code&) { self->flush_when_due(); });
@@ -567,18 +566,14 @@ void Server::flush_when_due() {
   wait_for_pass(wait);
 }
 
-// Enough lines now wait: the pass need not wait for the rest of the gap.
+// The line that makes enough waiting cuts a waiting pass short (cancelling a timer that
+// is not waiting does nothing; the handler asks the pacer again, so half the gap still holds).
 void Server::line_waiting() {
-  ++lines_waiting_;
-  if (waiting_for_lines_ && write_pacer_.enough(lines_waiting_)) {
-    waiting_for_lines_ = false;
-    flush_timer_.cancel();
-  }
+  if (++lines_waiting_ == write_pacer_.enough_lines()) flush_timer_.cancel();
 }
 
 void Server::flush() {
   flush_posted_ = false;
-  waiting_for_lines_ = false;
   lines_waiting_ = 0;
   room_.hand_to_store();
   if (shed_pending_) shed_memory();

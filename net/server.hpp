@@ -262,9 +262,8 @@ class Server : public std::enable_shared_from_this<Server> {
   std::vector<std::shared_ptr<Connection>> dirty_, dirty_spare_;
   std::vector<std::shared_ptr<Connection>> presence_dirty_;  // only join/leave notices queued
   std::vector<std::shared_ptr<Connection>> kicks_;
-  bool flush_posted_ = false;       // a write pass is posted, or waits for flush_timer_
-  std::size_t lines_waiting_ = 0;   // lines broadcast since the last write pass
-  bool waiting_for_lines_ = false;  // flush_timer_ runs the pass, or enough lines will
+  bool flush_posted_ = false;      // a write pass is posted, or waits for flush_timer_
+  std::size_t lines_waiting_ = 0;  // lines broadcast since the last write pass
   WritePacer write_pacer_;
   bool presence_armed_ = false;
   bool summary_armed_ = false;

@@ -32,6 +32,7 @@ class WritePacer {
   bool may_wait() const { return large(last_written_); }
   // Whether this many lines waiting are worth a pass once half the gap is up.
   bool enough(std::size_t lines_waiting) const { return lines_waiting >= enough_lines_; }
+  std::size_t enough_lines() const { return enough_lines_; }
   // How long a pass wanted now, with this many lines waiting, should wait (zero: run it
   // now). Asked again when that wait is over, or when more lines arrive.
   Clock::duration wait(Clock::time_point now, std::size_t lines_waiting) const {

@@ -326,6 +326,61 @@ TEST(Store, RetentionKeepsTheNewestMessagesAndTheCountsFollow) {
   }
 }
 
+TEST(Store, RetentionByAgeDropsTheOldMessagesFromAStoreAnEarlierBuildMade) {
+  TempDir dir;
+  StoreOptions o = file_in(dir);
+  std::vector<std::uint64_t> ids;
+  {
+    TestServer srv(without_rate_limits(), o);
+    RawClient a(srv.port());
+    a.join("alice");
+    ids = say_all(a, 1, 30);
+  }
+  ASSERT_EQ(ids.size(), 30u);
+  {
+    // The first 20 were said three days ago, and the file has the index on ts that builds
+    // before 2026-12 made.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(o.file.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "CREATE INDEX messages_by_ts ON messages(ts); "
+        "UPDATE messages SET ts = ts - 3 * 86400000 WHERE id <= " +
+        std::to_string(ids[19]);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  o.keep_days = 1;
+  TestServer srv(without_rate_limits(), o);
+  ASSERT_TRUE(eventually([&] { return count_rows(o.file) == 10; }));
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(o.file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'messages_by_ts'", -1,
+                       &s, nullptr);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 0) << "the index every insert paid for is gone";
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
+  int n = 0;
+  json w;
+  ASSERT_TRUE(eventually([&] {
+    RawClient a(srv.port());
+    w = a.join("reader" + std::to_string(++n));
+    return w["history"].size() == 10;
+  })) << "the room forgets what the store let go of";
+  EXPECT_EQ(texts(w["history"]).front(), "m21");
+  EXPECT_EQ(texts(w["history"]).back(), "m30");
+  RawClient a(srv.port());
+  a.join("alice");
+  a.send({{"type", "search"}, {"text", "m25"}, {"limit", 10}});
+  const auto found = a.recv_type("found");
+  ASSERT_TRUE(found);
+  ASSERT_EQ((*found)["msgs"].size(), 1u) << "search still works on the older store";
+  EXPECT_EQ((*found)["msgs"][0]["text"], "m25");
+}
+
 TEST(Store, BansArePutRemovedAndStillThereAfterAReopen) {
   TempDir dir;
   StoreOptions o = file_in(dir);

@@ -111,6 +111,22 @@ double proc_cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// Waits, up to `cap` seconds, until the process has been quiet (at most one clock tick of CPU
+// in 200 ms), and returns its CPU seconds then. What a server does after the last delivery
+// (a store writing and indexing what it was sent, say) is still the run's work.
+double cpu_seconds_once_quiet(int pid, double cap) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(cap);
+  double last = proc_cpu_seconds(pid);
+  const double tick = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  while (last >= 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double now = proc_cpu_seconds(pid);
+    if (now < 0 || now - last <= tick * 1.5) return now;
+    last = now;
+  }
+  return last;
+}
+
 double self_cpu_seconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
@@ -258,6 +274,7 @@ class Bench {
   Histogram latency_;
   long rss_base_ = -1, rss_joined_ = -1;
   double cpu_server_start_ = 0, cpu_self_start_ = 0, cpu_server_end_ = 0, cpu_self_end_ = 0;
+  double cpu_server_quiet_ = -1;  // once the server went quiet after a complete run
 
   friend class Conn;
 
@@ -755,6 +772,8 @@ void Bench::finish(const std::string& why) {
   if (phase_ == Phase::sending) {
     cpu_server_end_ = proc_cpu_seconds(opt.server_pid);
     cpu_self_end_ = self_cpu_seconds();
+    // Before anyone leaves, so that the leaving is not counted.
+    if (why == "complete") cpu_server_quiet_ = cpu_seconds_once_quiet(opt.server_pid, 60.0);
   }
   phase_ = Phase::done;
   result_ = why;
@@ -838,6 +857,10 @@ int Bench::run() {
       {"server_rss_joined_kib", rss_joined_},
       {"server_hwm_kib", proc_status_kib(opt.server_pid, "VmHWM")},
       {"server_cpu_pct", pct(cpu_server_end_ - cpu_server_start_, measured)},
+      // All the CPU the run cost the server, including what it did after the last delivery.
+      {"server_cpu_s", cpu_server_quiet_ >= 0 && opt.server_pid > 0
+                           ? std::round((cpu_server_quiet_ - cpu_server_start_) * 1000.0) / 1000.0
+                           : -1.0},
       {"loadgen_cpu_pct", pct(cpu_self_end_ - cpu_self_start_, measured)},
       {"errors", errors_json},
   };

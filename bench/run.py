@@ -580,24 +580,42 @@ def main():
 
 
 def efficiency(r):
-    """Deliveries per second of the server's CPU time (the run's deliveries/s over its CPU share)."""
+    """Deliveries per second of the server's CPU time: all the CPU the run cost it, counted until
+    it went quiet after the last delivery (a store still writing and indexing what it was sent
+    is still the run's work). Load generators older than that field give the CPU share during
+    the deliveries only."""
+    if r.get("server_cpu_s", -1) > 0:
+        return r["deliveries_received"] / r["server_cpu_s"]
     return r["deliveries_per_s"] / max(r["server_cpu_pct"], 1) * 100
+
+
+def cpu_after(r):
+    """Server CPU seconds spent after the last delivery, or None."""
+    if r.get("server_cpu_s", -1) < 0:
+        return None
+    return max(0.0, r["server_cpu_s"] - r["server_cpu_pct"] / 100 * r["seconds"])
 
 
 def print_efficiency(by):
     print("### Server efficiency (deliveries per server CPU-second, from the median runs above)\n")
+    print("All the CPU each run cost the server, until it went quiet after the last delivery.\n")
     shown = [s for s in SERVERS if s in ("lanchat", "irc", "asio", "baseline")]
     print("| scenario | " + " | ".join(NAMES[s] for s in shown) + " | lanchat/ngIRCd | lanchat/asio |"
-          + (" lanchat/baseline |" if "baseline" in shown else ""))
-    print("|---" * (len(shown) + 3 + ("baseline" in shown)) + "|")
+          + (" lanchat/baseline |" if "baseline" in shown else "")
+          + " lanchat CPU after the last delivery |")
+    print("|---" * (len(shown) + 4 + ("baseline" in shown)) + "|")
     for si, (title, _, kind) in enumerate(SCENARIOS, 1):
         if kind != "throughput" or si not in by:
             continue
         best = {s: max(efficiency(r) for r in by[si][s].values()) for s in shown if by[si].get(s)}
         ratio = lambda other: fmt_ratio(best.get("lanchat"), best.get(other))
+        runs = by[si].get("lanchat", {}).values()
+        after = [cpu_after(r) for r in runs]
+        after = "-" if not runs or None in after else \
+            f"{max(zip(map(efficiency, runs), after))[1]:.2f} s"
         print(f"| {title} | " + " | ".join(fmt_int(round(best[s])) if s in best else "-" for s in shown)
               + f" | {ratio('irc')} | {ratio('asio')} |"
-              + (f" {ratio('baseline')} |" if "baseline" in shown else ""))
+              + (f" {ratio('baseline')} |" if "baseline" in shown else "") + f" {after} |")
     print()
 
 

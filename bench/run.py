@@ -108,6 +108,11 @@ def lift_limits(binary):
     return out
 
 
+def fresh_data_env(tmp, **extra):
+    """The environment for a lanchat process whose store must start empty."""
+    return dict(os.environ, XDG_DATA_HOME=tempfile.mkdtemp(prefix="data-", dir=tmp), **extra)
+
+
 def wait_listening(port, proc, seconds=10):
     end = time.time() + seconds
     while time.time() < end:
@@ -128,13 +133,17 @@ class Server:
     def __enter__(self):
         self.port = free_port()
         a = self.args
+        env = None
         if self.kind in ("lanchat", "baseline") or self.kind in VARIANTS:
             binary = a.baseline if self.kind == "baseline" else a.lanchat
             cmd = [binary, "host", "--headless", "--bind", "127.0.0.1", "--port", str(self.port)]
             cmd += lift_limits(binary)
+            # A fresh store per run, never the user's own. The data home too: a baseline from
+            # before --data-dir would otherwise write to ~/.local/share, and a store that
+            # grew over earlier runs costs more per message than a fresh one.
+            env = fresh_data_env(self.tmp)
             if self.kind != "baseline":
-                # A fresh store per run, never the user's own.
-                cmd += ["--data-dir", tempfile.mkdtemp(prefix="store-", dir=self.tmp)]
+                cmd += ["--data-dir", env["XDG_DATA_HOME"]]
             if self.kind in VARIANTS:
                 cmd += VARIANTS[self.kind][1]
         elif self.kind == "asio":
@@ -146,7 +155,8 @@ class Server:
             os.chmod(conf, 0o644)
             cmd = [a.ngircd, "-n", "-f", conf]
         self.cmd = cmd
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         # The probe connection is a client too; every server shrugs it off.
         wait_listening(self.port, self.proc)
         time.sleep(0.2)
@@ -231,7 +241,7 @@ def window_bench(args, tmp):
     """The window under Xvfb, hosting: idle CPU, frame cost with an empty history, with one
     screenful and with 100,000 messages, and event-to-screen delay of paced messages."""
     xvfb, display = start_xvfb()
-    env = dict(os.environ, DISPLAY=display, XDG_CONFIG_HOME=os.path.join(tmp, "config"))
+    env = fresh_data_env(tmp, DISPLAY=display, XDG_CONFIG_HOME=os.path.join(tmp, "config"))
     port = free_port()
     report = os.path.join(tmp, "window-report.json")
     # Every limit lifted: the 100,000-message fill would trip the per-connection line rate.

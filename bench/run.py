@@ -3,8 +3,9 @@
 bench/loadgen.cpp, all on 127.0.0.1, and prints a markdown table. Called by bench/run,
 which builds everything first.
 
-Servers are measured one at a time, interleaved (lanchat, ngIRCd, asio, lanchat, ...), each
-run on a fresh server process, and each throughput figure is the median of --reps runs.
+Servers are measured one at a time, interleaved, each rep starting one server later (lanchat,
+ngIRCd, asio, then ngIRCd, asio, lanchat, ...), each run on a fresh server process, and each
+throughput figure is the median of --reps runs.
 Peers do not set TCP_NODELAY, so with a client that leaves delayed ACKs on they stall on
 them: every throughput run is made both without and with TCP_QUICKACK on the load
 generator's sockets, and a peer is compared by its better figure.
@@ -542,8 +543,10 @@ def main():
         reps = args.reps if kind == "throughput" else 1
         for q in modes:
             runs = {s: [] for s in SERVERS}
-            for _ in range(reps):
-                for s in SERVERS:
+            for rep in range(reps):
+                # Each rep starts one server later, so no server always follows the same one
+                # (a server right after ngIRCd closed 1,000 connections runs slower).
+                for s in SERVERS[rep % len(SERVERS):] + SERVERS[:rep % len(SERVERS)]:
                     if (title, s) in SKIP:
                         continue
                     r = run_one(args, s, extra, q, tmp)

@@ -7,8 +7,10 @@ on a /30 that exists only between them. Needs root; skipped (exit 77) otherwise.
 
 usage: dead_peer_test.py LANCHAT_BINARY"""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 SKIP = 77
@@ -43,6 +45,11 @@ def main():
     if sh("ip", "netns", "add", ns_server, check=False).returncode != 0:
         print("skipped: cannot create network namespaces here")
         return SKIP
+    data = tempfile.mkdtemp(prefix="lanchat-dead-peer-")
+    # The host's identity and the watcher's known_hosts live in the test's own folder: the
+    # user's would pin whichever host identity an earlier run left there.
+    os.environ["XDG_CONFIG_HOME"] = os.path.join(data, "config")
+    os.environ["XDG_DATA_HOME"] = os.path.join(data, "share")
     procs = []
     try:
         sh("ip", "netns", "add", ns_client)
@@ -96,6 +103,7 @@ def main():
             p.wait()
         sh("ip", "netns", "del", ns_server, check=False)
         sh("ip", "netns", "del", ns_client, check=False)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

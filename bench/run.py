@@ -595,8 +595,8 @@ def main():
 def efficiency(r):
     """Deliveries per second of the server's CPU time: all the CPU the run cost it, counted until
     it went quiet after the last delivery (a store still writing and indexing what it was sent
-    is still the run's work). Load generators older than that field give the CPU share during
-    the deliveries only."""
+    is still the run's work). A run that did not complete has no such total: then the CPU
+    share while the messages flowed."""
     if r.get("server_cpu_s", -1) > 0:
         return r["deliveries_received"] / r["server_cpu_s"]
     return r["deliveries_per_s"] / max(r["server_cpu_pct"], 1) * 100

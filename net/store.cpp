@@ -377,10 +377,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
     // insert pays for. Dropping it changes no format (earlier builds still open the file),
     // so the version stays 1. Their search index keeps its column sizes: rebuilding it would
     // hold up the first search after an upgrade for seconds, for a few percent of indexing.
-    if (w->scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
-                  "name = 'messages_by_ts'") > 0) {
-      exec(w->db, "DROP INDEX messages_by_ts");
-    }
+    exec(w->db, "DROP INDEX IF EXISTS messages_by_ts");
 
     c.room_id = w->meta("room_id");
     const auto max_id = static_cast<std::uint64_t>(w->scalar("SELECT max(id) FROM messages"));

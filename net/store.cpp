@@ -18,8 +18,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kBatchMax = 2000;         // wake the writer early past this many ops
+constexpr std::size_t kSpareOpsMax = 65'536;    // a bigger emptied batch is let go
 constexpr std::size_t kMaxRetained = 100'000;   // ops kept for a retry while writes fail
 constexpr std::int64_t kRetentionChunk = 5000;  // rows deleted per retention step
+constexpr std::int64_t kIndexChunk = 20'000;    // messages indexed per transaction
 constexpr auto kRetryEvery = std::chrono::seconds(5);
 constexpr auto kRetentionEvery = std::chrono::seconds(60);
 
@@ -431,6 +433,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
   auto store = std::unique_ptr<Store>(new Store(options, std::move(w), std::move(r)));
   store->indexed_id_ = indexed;
   store->appended_id_ = c.last_id;
+  store->written_id_ = c.last_id;
   store->status_.path = memory ? std::string() : path;
   store->status_.messages = c.count;
   store->status_.oldest_id = c.oldest_id;
@@ -470,9 +473,10 @@ void Store::append(StoredMsg m) {
   {
     std::lock_guard lock(mutex_);
     appended_id_ = std::max(appended_id_, m.id);
+    wake = ops_.empty();
     ops_.emplace_back(Append{std::move(m)});
     ++queued_ops_;
-    wake = ops_.size() >= kBatchMax;
+    wake = wake || ops_.size() >= kBatchMax;
   }
   if (wake) wake_.notify_all();
 }
@@ -482,21 +486,27 @@ void Store::append(std::vector<StoredMsg>& batch) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    wake = ops_.empty();
     for (StoredMsg& m : batch) {
       appended_id_ = std::max(appended_id_, m.id);
       ops_.emplace_back(Append{std::move(m)});
     }
     queued_ops_ += batch.size();
-    wake = ops_.size() >= kBatchMax;
+    wake = wake || ops_.size() >= kBatchMax;
   }
   batch.clear();
   if (wake) wake_.notify_all();
 }
 
 void Store::note_last_id(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  ops_.emplace_back(LastId{id});
-  ++queued_ops_;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    wake = ops_.empty();
+    ops_.emplace_back(LastId{id});
+    ++queued_ops_;
+  }
+  if (wake) wake_.notify_all();
 }
 
 void Store::put_ban(Ban b) {
@@ -611,22 +621,34 @@ void Store::run_reads(Db& db, std::unique_lock<std::mutex>& lock) {
 void Store::reader_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(
-        lock, [&] { return stop_ || (!reads_.empty() && reads_.front().after <= committed_ops_); });
+    // Ready means committed and, for a search, indexed. Waiting on the first alone would
+    // spin, holding the lock the writer needs to index, as long as a search waited.
+    wake_.wait(lock, [&] { return stop_ || (!reads_.empty() && ready(reads_.front())); });
     if (reads_.empty()) return;  // stopping
     run_reads(*reader_db_, lock);
   }
 }
 
 void Store::writer_loop() {
+  bool index_behind = true;  // until index_pending finds nothing left to index
+  const auto urgent = [&] {
+    return stop_ || hurry_ || !flushes_.empty() || ops_.size() >= kBatchMax ||
+           (!reader_db_ && !reads_.empty());
+  };
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, options_.batch_interval, [&] {
-      return stop_ || hurry_ || !flushes_.empty() || ops_.size() >= kBatchMax ||
-             (!reader_db_ && !reads_.empty());
-    });
+    if (!index_behind && retry_.empty() && ops_.empty()) {
+      // Nothing to write or index: sleep until the first op of the next batch (its
+      // append wakes us) or retention is due, so that an idle host stays asleep.
+      const bool keeping = options_.keep_days > 0 || options_.keep_messages > 0;
+      wake_.wait_until(lock, keeping ? next_retention_ : Clock::time_point::max(),
+                       [&] { return urgent() || !ops_.empty(); });
+    }
+    wake_.wait_for(lock, options_.batch_interval, urgent);  // gathers a batch
     hurry_ = false;
-    std::vector<Op> ops;
+    // The queue the net thread fills next is the last batch, emptied: it keeps its
+    // capacity, so appending never regrows it (and faults in fresh pages) in a flood.
+    std::vector<Op> ops = std::move(spare_ops_);
     ops.swap(ops_);
     const std::uint64_t handled = queued_ops_;
     auto flushes = std::move(flushes_);
@@ -637,12 +659,14 @@ void Store::writer_loop() {
     lock.unlock();
 
     if (retry_now || (retry_.empty() && !ops.empty())) {
-      std::vector<Op> batch = std::move(retry_);
-      retry_.clear();
-      batch.insert(batch.end(), std::make_move_iterator(ops.begin()),
-                   std::make_move_iterator(ops.end()));
-      if (write_batch(batch)) {
-        index_pending(std::chrono::milliseconds(50));
+      if (!retry_.empty()) {  // the failed batch goes first
+        retry_.insert(retry_.end(), std::make_move_iterator(ops.begin()),
+                      std::make_move_iterator(ops.end()));
+        ops.swap(retry_);
+        retry_.clear();
+      }
+      if (write_batch(ops)) {
+        index_behind = !index_pending(std::chrono::milliseconds(50));
         if (Clock::now() >= next_retention_) apply_retention();
       }
     } else if (!ops.empty()) {
@@ -656,11 +680,14 @@ void Store::writer_loop() {
       std::lock_guard guard(mutex_);
       status_.unsaved = retry_.size();
     } else if (retry_.empty()) {
-      index_pending(std::chrono::milliseconds(50));  // what an earlier run left unindexed
+      // What an earlier run left unindexed, or what the last cycle's budget did not reach.
+      index_behind = !index_pending(std::chrono::milliseconds(50));
       if (Clock::now() >= next_retention_) apply_retention();
     }
     report_status(false);
     for (auto& done : flushes) done();
+    ops.clear();
+    if (ops.capacity() <= kSpareOpsMax) spare_ops_ = std::move(ops);
 
     lock.lock();
     // Written, kept for a retry, or given up: either way reads need not wait for them.
@@ -680,9 +707,9 @@ bool Store::write_batch(std::vector<Op>& ops) {
   Db& db = *writer_db_;
   std::uint64_t added = 0;
   std::uint64_t first_added = 0;
+  std::uint64_t last = 0;
   try {
     exec(db.db, "BEGIN IMMEDIATE");
-    std::uint64_t last = 0;
     for (Op& op : ops) {
       if (auto* a = std::get_if<Append>(&op)) {
         Stmt& s = db.stmt(db.insert,
@@ -762,10 +789,12 @@ bool Store::write_batch(std::vector<Op>& ops) {
     if (status_.oldest_id == 0) status_.oldest_id = first_added;
   }
   if (recovered) report_status(true);
+  written_id_ = std::max(written_id_, last);
   return true;
 }
 
-void Store::index_pending(std::chrono::milliseconds budget) {
+// Whether the index has caught up with every message written.
+bool Store::index_pending(std::chrono::milliseconds budget) {
   Db& db = *writer_db_;
   const auto until = Clock::now() + budget;
   std::uint64_t from = 0;
@@ -775,14 +804,18 @@ void Store::index_pending(std::chrono::milliseconds budget) {
   }
   while (Clock::now() < until) {
     std::uint64_t to = 0;
+    std::int64_t rows = 0;
     try {
       exec(db.db, "BEGIN IMMEDIATE");
       {
-        Stmt s(
-            db.db,
-            "SELECT max(id) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT 20000)");
-        s.bind(1, static_cast<std::int64_t>(from));
-        if (s.step()) to = static_cast<std::uint64_t>(s.integer(0));
+        Stmt s(db.db,
+               "SELECT max(id), count(*) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id "
+               "LIMIT ?2)");
+        s.bind(1, static_cast<std::int64_t>(from)).bind(2, kIndexChunk);
+        if (s.step()) {
+          to = static_cast<std::uint64_t>(s.integer(0));
+          rows = s.integer(1);
+        }
       }
       if (to > from) {
         Stmt s(db.db,
@@ -794,16 +827,21 @@ void Store::index_pending(std::chrono::milliseconds budget) {
       exec(db.db, "COMMIT");
     } catch (const DbError&) {
       sqlite3_exec(db.db, "ROLLBACK", nullptr, nullptr, nullptr);
-      return;  // the next cycle tries again; the write path reports failures
+      return false;  // the next cycle tries again; the write path reports failures
     }
-    if (to <= from) break;  // nothing left
-    from = to;
+    // Only this thread writes messages: a chunk that was not full was the last one.
+    const bool caught_up = to <= from || rows < kIndexChunk;
     {
       std::lock_guard lock(mutex_);
-      indexed_id_ = to;
+      // Caught up, the index covers every id written, those of direct messages (never
+      // stored) included: a search waits for the newest id, which may be one of them.
+      indexed_id_ = caught_up ? std::max({indexed_id_, to, written_id_}) : to;
     }
     wake_.notify_all();
+    if (caught_up) return true;
+    from = to;
   }
+  return false;
 }
 
 void Store::apply_retention() {

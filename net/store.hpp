@@ -170,7 +170,7 @@ class Store {
   bool queue_read(std::function<void(Db&)> r, bool needs_index);
   bool ready(const Read& r) const { return r.after <= committed_ops_ && r.indexed <= indexed_id_; }
   // Adds committed messages to the search index, in bulk, for at most `budget`.
-  void index_pending(std::chrono::milliseconds budget);
+  bool index_pending(std::chrono::milliseconds budget);
 
   StoreOptions options_;
   std::unique_ptr<Db> writer_db_;
@@ -180,11 +180,13 @@ class Store {
   std::condition_variable wake_;
   std::vector<Op> ops_;
   std::vector<Op> retry_;            // a failed batch, written again later
+  std::vector<Op> spare_ops_;        // the writer's emptied batch, handed back as ops_
   std::uint64_t queued_ops_ = 0;     // ops ever queued
   std::uint64_t committed_ops_ = 0;  // ops ever handled by the writer (written or given up)
   bool hurry_ = false;               // a read waits: commit now
   std::uint64_t appended_id_ = 0;    // the newest message id handed to the store
   std::uint64_t indexed_id_ = 0;     // messages up to here are in the search index
+  std::uint64_t written_id_ = 0;     // the writer's own: ids up to here are committed
   std::deque<Read> reads_;
   std::vector<std::function<void()>> flushes_;
   bool stop_ = false;

@@ -240,6 +240,75 @@ TEST(Store, SearchFindsWordsAndWordBeginningsWithDiacriticsFoldedNewestFirst) {
   EXPECT_EQ((*a.recv_type("error"))["code"], "bad_message");
 }
 
+// A direct message takes an id but is never stored, so after a restart the newest id is
+// ahead of every stored message. Search must not wait for a message that will never come.
+TEST(Store, SearchAnswersAfterARestartWhoseNewestIdWasADirectMessage) {
+  TempDir dir;
+  {
+    TestServer first(without_rate_limits(), file_in(dir));
+    RawClient a(first.port());
+    RawClient b(first.port());
+    a.join("alice");
+    b.join("bob");
+    say_all(a, 1, 3, "lunch at noon ");
+    a.send({{"type", "say"}, {"text", "just between us"}, {"to", "bob"}});
+    ASSERT_TRUE(b.recv_type("msg"));
+    ASSERT_TRUE(b.recv_type("msg"));
+    ASSERT_TRUE(b.recv_type("msg"));
+    auto direct = b.recv_type("msg");
+    ASSERT_TRUE(direct);
+    ASSERT_EQ((*direct)["to"], "bob");
+  }
+  TestServer second(without_rate_limits(), file_in(dir));
+  RawClient c(second.port());
+  c.join("carol");
+  c.send({{"type", "search"}, {"text", "lunch"}, {"ref", "q"}});
+  auto f = c.recv_type("found", 5s);
+  ASSERT_TRUE(f) << "the search was answered";
+  EXPECT_EQ(texts((*f)["msgs"]),
+            (std::vector<std::string>{"lunch at noon 3", "lunch at noon 2", "lunch at noon 1"}));
+}
+
+// How often this process's threads of that name have gone to sleep and woken again.
+std::uint64_t wakeups_of(const std::string& thread_name) {
+  std::uint64_t n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != thread_name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) n += std::stoull(line.substr(24));
+    }
+  }
+  return n;
+}
+
+// A host nobody talks in should cost nothing: the store's threads sleep until there is
+// something to write or read, rather than look ten times a second.
+TEST(Store, AnIdleRoomsStoreSleeps) {
+  TempDir dir;
+  TestServer srv(without_rate_limits(), file_in(dir));
+  RawClient a(srv.port());
+  a.join("alice");
+  say_all(a, 1, 3);
+  a.send({{"type", "search"}, {"text", "m2"}, {"ref", "q"}});
+  auto f = a.recv_type("found");
+  ASSERT_TRUE(f);
+  ASSERT_EQ((*f)["msgs"].size(), 1u) << "written and indexed";
+  std::this_thread::sleep_for(300ms);
+  const auto before = wakeups_of("lanchat-store") + wakeups_of("lanchat-search");
+  std::this_thread::sleep_for(1s);
+  EXPECT_LE(wakeups_of("lanchat-store") + wakeups_of("lanchat-search") - before, 1u);
+  // And it still wakes for the next message.
+  say_all(a, 4, 4);
+  a.send({{"type", "search"}, {"text", "m4"}, {"ref", "q"}});
+  f = a.recv_type("found");
+  ASSERT_TRUE(f);
+  EXPECT_EQ((*f)["msgs"].size(), 1u);
+}
+
 TEST(Store, AFileThatIsNotALanchatStoreIsAClearErrorAndIsLeftAlone) {
   TempDir dir;
   const auto file = net::room_store_path(dir.path, "Lab 2");

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh          build + run the app
 #   scripts/install-deps.sh --test   also what the test suite needs (Xvfb, xdotool, ...)
 #   scripts/install-deps.sh --bench  also the benchmark's peers (ngIRCd, asio's examples)
+#   (--test --bench: both)
 set -euo pipefail
 
 pkgs=(
@@ -13,12 +14,20 @@ pkgs=(
   libcli11-dev libstb-dev fonts-dejavu-core libicu-dev libsqlite3-dev
   libnotify-dev libssl-dev python3-glad librsvg2-bin libsimdjson-dev
 )
-if [[ "${1:-}" == "--test" ]]; then
+test=0 bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) test=1 ;;
+    --bench) bench=1 ;;
+    *) echo "install-deps.sh: unknown option $arg (use --test, --bench or both)" >&2; exit 2 ;;
+  esac
+done
+if [[ $test == 1 ]]; then
   pkgs+=(libgtest-dev googletest xvfb xauth xdotool xclip netcat-openbsd python3 iproute2
          clang libclang-rt-14-dev dbus dunst openssl
          desktop-file-utils x11-utils)
 fi
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ $bench == 1 ]]; then
   pkgs+=(ngircd libasio-doc python3 xvfb xauth xdotool)
 fi
 

@@ -267,6 +267,7 @@ TEST(Store, SearchAnswersAfterARestartWhoseNewestIdWasADirectMessage) {
   ASSERT_TRUE(f) << "the search was answered";
   EXPECT_EQ(texts((*f)["msgs"]),
             (std::vector<std::string>{"lunch at noon 3", "lunch at noon 2", "lunch at noon 1"}));
+  EXPECT_EQ(say_all(c, 1, 1, "still there?").size(), 1u) << "the room goes on after the search";
 }
 
 // How often this process's threads of that name have gone to sleep and woken again.

@@ -647,7 +647,7 @@ void Store::writer_loop() {
     wake_.wait_for(lock, options_.batch_interval, urgent);  // gathers a batch
     hurry_ = false;
     // The queue the net thread fills next is the last batch, emptied: it keeps its
-    // capacity, so appending never regrows it (and faults in fresh pages) in a flood.
+    // capacity, so in a long flood appending stops regrowing it from nothing each cycle.
     std::vector<Op> ops = std::move(spare_ops_);
     ops.swap(ops_);
     const std::uint64_t handled = queued_ops_;
@@ -793,7 +793,6 @@ bool Store::write_batch(std::vector<Op>& ops) {
   return true;
 }
 
-// Whether the index has caught up with every message written.
 bool Store::index_pending(std::chrono::milliseconds budget) {
   Db& db = *writer_db_;
   const auto until = Clock::now() + budget;

@@ -169,7 +169,8 @@ class Store {
   void report_status(bool force);
   bool queue_read(std::function<void(Db&)> r, bool needs_index);
   bool ready(const Read& r) const { return r.after <= committed_ops_ && r.indexed <= indexed_id_; }
-  // Adds committed messages to the search index, in bulk, for at most `budget`.
+  // Adds committed messages to the search index, in bulk, for at most `budget`. Returns
+  // whether it caught up, so the writer knows it may sleep.
   bool index_pending(std::chrono::milliseconds budget);
 
   StoreOptions options_;

@@ -1,11 +1,13 @@
 // `lanchat host --headless`: the server with its event log on stdout.
-#include <asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
+#include <optional>
+#include <system_error>
 
 #include "app/cli.hpp"
 #include "app/console.hpp"
 #include "app/headless.hpp"
+#include "app/stop_signals.hpp"
 #include "net/endpoint.hpp"
 #include "net/net_thread.hpp"
 #include "net/server.hpp"
@@ -17,6 +19,14 @@ int run_headless_host(const HostOptions& options) {
   net::raise_fd_limit();
   net::EventQueue events;
   net::NetThread net;
+  // Before the store starts its threads: they must inherit the signals' block.
+  std::optional<StopSignals> signals;
+  try {
+    signals.emplace();
+  } catch (const std::system_error& e) {
+    std::cerr << "lanchat: " << e.what() << "\n";
+    return kExitStartup;
+  }
 
   net::ServerConfig config = server_config(options);
   // The store and the host identity are opened here, before the net thread runs: they read
@@ -44,19 +54,14 @@ int run_headless_host(const HostOptions& options) {
     std::cerr << "lanchat: " << *error << "\n";
     return kExitStartup;
   }
-  asio::signal_set signals(net.context(), SIGINT, SIGTERM);
   int signal_count = 0;
-  std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,
-                                                                    int sig) {
-    if (ec) return;
+  signals->watch(net.context(), [&](int sig) {
     if (++signal_count > 1) {
       std::cerr << "lanchat: second signal, closing at once\n";
       std::_Exit(kExitStartup);
     }
     server->stop(sig == SIGINT ? "the server was interrupted" : "the server is shutting down");
-    signals.async_wait(on_signal);
-  };
-  signals.async_wait(on_signal);
+  });
   // Scripts wait for this exact first line (and read the real port from it with --port 0),
   // so it comes only once a signal can no longer kill us uncleanly.
   std::cout << "listening on " << net::to_string(server->local_endpoint()) << std::endl;
@@ -83,7 +88,7 @@ int run_headless_host(const HostOptions& options) {
     } while (events.try_pop(ev));
     std::cout.flush();
   }
-  net.post([&signals] { signals.cancel(); });
+  net.post([&signals] { signals->cancel(); });
   net.stop();
   server.reset();
   store.reset();  // everything was written before ServerStopped; this only ends its threads

@@ -224,7 +224,7 @@ TEST(Cli, SigintAlsoExitsZero) {
   Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
   start_host(host);
   host.signal(SIGINT);
-  EXPECT_EQ(host.wait(), 0);
+  EXPECT_EQ(host.wait(), 0) << host.stderr_text();
 }
 
 TEST(Cli, PortInUseIsAClearErrorAndNonZeroExit) {
@@ -492,6 +492,34 @@ TEST(Cli, AKilledHostLosesAtMostTheLast250MillisecondsOfMessages) {
   EXPECT_EQ(lost, 0) << "every message broadcast more than 250 ms before kill -9 is stored";
   std::cout << "kill -9: " << echoed.size() << " broadcast, " << stored.size()
             << " stored, the last " << echoed.size() - stored.size() << " lost\n";
+}
+
+// Ctrl-C in the first milliseconds, while the host's threads are still starting, stops it
+// like any other. With an asynchronous handler, under ThreadSanitizer a host now and then
+// lost that first signal and served on (1 in 40 when three started at once, from a script;
+// this test caught it in 1 run of 8). The TSan stage runs it too.
+TEST(Cli, ACtrlCWhileTheHostIsStillStartingIsNeverLost) {
+  int started = 0;
+  for (int delay_ms : {0, 0, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 5, 5, 10, 20}) {
+    std::vector<std::unique_ptr<Proc>> hosts;
+    for (int i = 0; i < 3; ++i) {
+      // A new data folder each time: a first start (new store, new identity) lost it most.
+      const auto data = fresh_data_dir("ctrl-c-" + std::to_string(++started));
+      hosts.push_back(std::make_unique<Proc>(
+          std::vector<std::string>{"host", "--headless", "--bind", "127.0.0.1", "--port", "0",
+                                   "--data-dir", data.string()}));
+    }
+    for (auto& host : hosts) {
+      start_host(*host);
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      host->signal(SIGINT);
+    }
+    for (auto& host : hosts) {
+      const int code = host->wait();
+      ASSERT_EQ(code, 0) << "SIGINT " << delay_ms << " ms after the first line; "
+                         << host->stderr_text();
+    }
+  }
 }
 
 TEST(Cli, ACleanStopStoresEveryMessageThatWasBroadcast) {

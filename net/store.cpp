@@ -1,9 +1,14 @@
 #include "net/store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "net/room.hpp"  // random_token
@@ -288,6 +293,44 @@ fs::path room_store_path(const fs::path& data_dir, std::string_view room) {
 
 // ---- opening ------------------------------------------------------------------------------
 
+Store::Lock::~Lock() {
+  if (fd >= 0) ::close(fd);  // closing the last descriptor releases the flock
+}
+
+Store::Lock Store::lock_file(const fs::path& store, std::chrono::milliseconds wait) {
+  const std::string path = store.string() + ".lock";
+  Lock lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  const int fd = lock.fd;
+  if (fd < 0) {
+    throw StoreError("cannot create " + path + ": " + std::strerror(errno) +
+                     ". Choose a folder you can write to with --data-dir, or run with "
+                     "--no-store.");
+  }
+  const auto deadline = Clock::now() + wait;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) {
+      throw StoreError("cannot lock " + path + ": " + std::strerror(errno) + ".");
+    }
+    if (Clock::now() >= deadline) {
+      char text[32] = {};
+      const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+      const long pid = n > 0 ? std::strtol(text, nullptr, 10) : 0;
+      throw StoreError(store.string() + " is in use by another lanchat host" +
+                       (pid > 0 ? " (process " + std::to_string(pid) + ")" : std::string()) +
+                       ": a room's history is kept by one host at a time. Stop that host, "
+                       "or give this one another room --name or --data-dir.");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Who holds it, for the message above; the lock itself is the flock, not this text.
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // Only the message loses its process number.
+  }
+  return lock;
+}
+
 std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c) {
   const bool memory = options.file.empty();
   const std::string path = options.file.string();
@@ -309,6 +352,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
       throw StoreError(path + " is not a file." + leave_it);
     }
   }
+  Lock lock = memory ? Lock() : lock_file(options.file, options.lock_wait);
   std::unique_ptr<Db> w;
   try {
     w = open_db(memory ? ":memory:" : path,
@@ -430,7 +474,8 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
     indexed = std::strtoull(w->meta("indexed").c_str(), nullptr, 10);
   } catch (const DbError&) {
   }
-  auto store = std::unique_ptr<Store>(new Store(options, std::move(w), std::move(r)));
+  auto store =
+      std::unique_ptr<Store>(new Store(options, std::move(lock), std::move(w), std::move(r)));
   store->indexed_id_ = indexed;
   store->appended_id_ = c.last_id;
   store->written_id_ = c.last_id;
@@ -441,8 +486,12 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
   return store;
 }
 
-Store::Store(const StoreOptions& options, std::unique_ptr<Db> writer, std::unique_ptr<Db> reader)
-    : options_(options), writer_db_(std::move(writer)), reader_db_(std::move(reader)) {
+Store::Store(const StoreOptions& options, Lock lock, std::unique_ptr<Db> writer,
+             std::unique_ptr<Db> reader)
+    : options_(options),
+      lock_(std::move(lock)),
+      writer_db_(std::move(writer)),
+      reader_db_(std::move(reader)) {
   next_retention_ = Clock::now();  // once at start, then every minute
   writer_ = std::thread([this] {
     name_this_thread("lanchat-store");

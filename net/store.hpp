@@ -49,6 +49,9 @@ struct StoreOptions {
   std::uint64_t keep_messages = 0;  // 0: keep everything
   std::size_t recent = 2000;        // newest messages loaded at open
   std::chrono::milliseconds batch_interval{100};
+  // How long open() waits for another holder of the store to let go: a host that was just
+  // stopped (the window's own, restarted for the same room) still writes its last batch.
+  std::chrono::milliseconds lock_wait{5000};
 };
 
 // What the store held when it was opened.
@@ -110,7 +113,9 @@ class Store {
   struct Db;  // one SQLite connection and its prepared statements (store.cpp)
 
   // Opens or creates the store, migrating an older schema. Throws StoreError; a file that
-  // cannot be read as a lanchat store is never written to, moved or deleted.
+  // cannot be read as a lanchat store is never written to, moved or deleted. A store on
+  // disk is held by one Store at a time, across processes: another host writing the same
+  // room would give out the same message ids and replace this one's rows.
   static std::unique_ptr<Store> open(const StoreOptions& options, StoreContents& contents);
   ~Store();  // writes what is still queued, then stops the threads
   Store(const Store&) = delete;
@@ -160,7 +165,19 @@ class Store {
     std::uint64_t indexed = 0;  // a search also waits until these ids are indexed
   };
 
-  Store(const StoreOptions& options, std::unique_ptr<Db> writer, std::unique_ptr<Db> reader);
+  // An flock on FILE.lock, held from open to the end of the destructor. The kernel lets
+  // go of it however the process ends, so a killed host never leaves the room locked.
+  struct Lock {
+    explicit Lock(int descriptor = -1) : fd(descriptor) {}
+    Lock(Lock&& other) noexcept : fd(other.fd) { other.fd = -1; }
+    Lock& operator=(Lock&&) = delete;
+    ~Lock();
+    int fd;
+  };
+  static Lock lock_file(const std::filesystem::path& store, std::chrono::milliseconds wait);
+
+  Store(const StoreOptions& options, Lock lock, std::unique_ptr<Db> writer,
+        std::unique_ptr<Db> reader);
   void writer_loop();
   void reader_loop();
   bool write_batch(std::vector<Op>& ops);
@@ -174,6 +191,7 @@ class Store {
   bool index_pending(std::chrono::milliseconds budget);
 
   StoreOptions options_;
+  Lock lock_;  // first: released only after the connections below have closed
   std::unique_ptr<Db> writer_db_;
   std::unique_ptr<Db> reader_db_;  // null in memory: the writer thread reads too
 

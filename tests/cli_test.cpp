@@ -768,7 +768,7 @@ TEST(Cli, APasswordIsNeverSentWhereAnyoneCanReadIt) {
   EXPECT_EQ(member.wait(10s), 0);
   // Our client does not send it to a host that offers no encryption.
   Proc open({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--tls", "off",
-             "--password", "pw", "--allow-plaintext-password"});
+             "--password", "pw", "--allow-plaintext-password", "--name", "open"});
   const std::uint16_t open_port = start_host(open);
   Proc careful({"join", "127.0.0.1:" + std::to_string(open_port), "--nick", "pat", "--password",
                 "pw", "--headless"});

@@ -104,6 +104,45 @@ TEST(NetControl, AnOldServersLastEventsDoNotTouchTheNewOne) {
   EXPECT_EQ(loop.ui.server.stop_reason(), "done");
 }
 
+// Host, leave, and host the same room again at once, with its store on disk: the old
+// server holds the room's store until its last batch is written, so the new one waits for
+// it and starts with the whole history, instead of failing or giving out its ids again.
+TEST(NetControl, HostingTheSameRoomAgainAtOnceStartsWithEverythingTheOldServerWrote) {
+  TempDir dir;
+  Loop loop;
+  net::StoreSettings disk;
+  disk.data_dir = dir.path;
+  loop.net.set_store_settings(disk);
+  const auto first = host_request(free_port(), "host");
+  loop.ui.begin_host(first);
+  loop.net.host(first);
+  ASSERT_TRUE(loop.pump_until([&] { return loop.ui.chat.connection() == ui::Connection::joined; }));
+  RawClient guest(first.port);  // keeps the old server closing for a moment
+  guest.join("guest");
+  std::string burst;
+  for (int i = 1; i <= 20; ++i)
+    burst += json{{"type", "say"}, {"text", "m" + std::to_string(i)}}.dump() + "\n";
+  guest.send_raw(burst);
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(guest.recv_type("msg")) << i;
+
+  loop.net.leave();
+  loop.ui.back_to_launcher();
+  const auto second = host_request(free_port(), "host");
+  loop.ui.begin_host(second);
+  loop.net.host(second);
+  ASSERT_TRUE(
+      loop.pump_until([&] { return loop.ui.chat.connection() == ui::Connection::joined; }, 15s));
+  EXPECT_EQ(loop.ui.server.state(), ui::ServerState::running);
+  RawClient late(second.port);
+  const json w = late.join("late");
+  ASSERT_FALSE(w["history"].empty());
+  EXPECT_EQ(w["history"].back()["text"], "m20") << "the new server has the old one's last";
+  late.send({{"type", "say"}, {"text", "after"}});
+  const auto m = late.recv_type("msg");
+  ASSERT_TRUE(m);
+  EXPECT_GT((*m)["id"].get<std::uint64_t>(), w["history"].back()["id"].get<std::uint64_t>());
+}
+
 // The host's own client cannot join (its nick is refused): the window stays in host mode,
 // the server keeps running and stays stoppable, and another nick gets the host in.
 TEST(NetControl, AHostWhoseNickIsRefusedStaysWithItsServerAndCanPickAnother) {

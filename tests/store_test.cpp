@@ -2,6 +2,7 @@
 // restarts, resume after a drop, older pages and search, over real sockets.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -354,6 +355,39 @@ TEST(Store, AStoreFromANewerLanchatIsRefusedAndLeftAlone) {
         << e.what();
   }
   EXPECT_EQ(std::filesystem::file_size(o.file), before);
+}
+
+// Two hosts writing one room's store would give out the same ids and replace each other's
+// messages. The second is refused, saying which process holds it; one that may wait (the
+// window restarting its server) gets the store once the first has written its last batch.
+TEST(Store, OneHostAtATimeAndTheNextGetsItOnceTheLastHasWrittenEverything) {
+  TempDir dir;
+  StoreOptions o = file_in(dir);
+  o.lock_wait = 200ms;
+  net::StoreContents c;
+  auto first = net::Store::open(o, c);
+  for (std::uint64_t id = 1; id <= 500; ++id) first->append({id, 1, "alice", "m", false});
+  try {
+    net::StoreContents c2;
+    net::Store::open(o, c2);
+    FAIL() << "opened a store another host holds";
+  } catch (const net::StoreError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("in use by another lanchat host (process " + std::to_string(::getpid())),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("--data-dir"), std::string::npos) << what;
+  }
+  o.lock_wait = 10s;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    first.reset();  // writes the 500, then lets go
+  });
+  net::StoreContents c2;
+  auto second = net::Store::open(o, c2);
+  stopper.join();
+  EXPECT_EQ(c2.last_id, 500u);
+  EXPECT_EQ(c2.count, 500u);
 }
 
 TEST(Store, AnotherProgramsSqliteFileIsNotMistakenForAStore) {

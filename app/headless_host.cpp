@@ -1,8 +1,6 @@
 // `lanchat host --headless`: the server with its event log on stdout.
 #include <csignal>
 #include <iostream>
-#include <optional>
-#include <system_error>
 
 #include "app/cli.hpp"
 #include "app/console.hpp"
@@ -20,13 +18,8 @@ int run_headless_host(const HostOptions& options) {
   net::EventQueue events;
   net::NetThread net;
   // Before the store starts its threads: they must inherit the signals' block.
-  std::optional<StopSignals> signals;
-  try {
-    signals.emplace();
-  } catch (const std::system_error& e) {
-    std::cerr << "lanchat: " << e.what() << "\n";
-    return kExitStartup;
-  }
+  const auto signals = StopSignals::block();
+  if (!signals) return kExitStartup;
 
   net::ServerConfig config = server_config(options);
   // The store and the host identity are opened here, before the net thread runs: they read
@@ -54,12 +47,7 @@ int run_headless_host(const HostOptions& options) {
     std::cerr << "lanchat: " << *error << "\n";
     return kExitStartup;
   }
-  int signal_count = 0;
   signals->watch(net.context(), [&](int sig) {
-    if (++signal_count > 1) {
-      std::cerr << "lanchat: second signal, closing at once\n";
-      std::_Exit(kExitStartup);
-    }
     server->stop(sig == SIGINT ? "the server was interrupted" : "the server is shutting down");
   });
   // Scripts wait for this exact first line (and read the real port from it with --port 0),

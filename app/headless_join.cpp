@@ -8,6 +8,7 @@
 
 #include "app/console.hpp"
 #include "app/headless.hpp"
+#include "app/stop_signals.hpp"
 #include "net/client.hpp"
 #include "net/commands.hpp"
 #include "net/known_hosts.hpp"
@@ -88,6 +89,10 @@ void read_stdin(net::NetThread& net, const std::shared_ptr<net::Client>& client,
 int run_headless_join(const JoinOptions& options) {
   net::EventQueue events;
   net::NetThread net;
+  // Ctrl-C leaves as the end of input does, with a bye: the room reads that you left, not
+  // that your connection dropped. Before any thread starts, so that all inherit the block.
+  const auto signals = StopSignals::block();
+  if (!signals) return kExitStartup;
   net::ClientConfig config;
   config.host = options.host;
   config.port = options.port;
@@ -108,6 +113,7 @@ int run_headless_join(const JoinOptions& options) {
     }
   }
   auto client = net::Client::create(net.context(), config, events);
+  signals->watch(net.context(), [client](int) { client->quit(); });
   net.post([client] { client->start(); });
   net.start();
 
@@ -217,7 +223,10 @@ int run_headless_join(const JoinOptions& options) {
   }
   stop_reading = true;
   reader.join();
-  net.post([client] { client->stop(); });
+  net.post([client, &signals] {
+    client->stop();
+    signals->cancel();
+  });
   net.stop();
   return exit_code;
 }

@@ -4,10 +4,23 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
+#include <iostream>
 #include <system_error>
 
+#include "app/headless.hpp"
+
 namespace lanchat::app {
+
+std::unique_ptr<StopSignals> StopSignals::block() {
+  try {
+    return std::make_unique<StopSignals>();
+  } catch (const std::system_error& e) {
+    std::cerr << "lanchat: " << e.what() << "\n";
+    return nullptr;
+  }
+}
 
 StopSignals::StopSignals() {
   sigemptyset(&set_);
@@ -35,8 +48,9 @@ StopSignals::~StopSignals() {
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
-void StopSignals::watch(asio::io_context& io, std::function<void(int)> on_signal) {
-  on_signal_ = std::move(on_signal);
+void StopSignals::watch(asio::io_context& io, std::function<void(int)> on_first) {
+  on_first_ = std::move(on_first);
+  watching_ = true;
   stream_ = std::make_unique<asio::posix::stream_descriptor>(io, fd_);
   fd_ = -1;  // the stream closes it
   read_next();
@@ -44,23 +58,28 @@ void StopSignals::watch(asio::io_context& io, std::function<void(int)> on_signal
 
 void StopSignals::cancel() {
   if (!stream_) return;
+  watching_ = false;
   asio::error_code ignored;
   stream_->cancel(ignored);
-  on_signal_ = nullptr;
 }
 
 void StopSignals::read_next() {
   // The buffer is shared with the read, so that it outlives this object if the context
   // is destroyed with the read still queued.
-  auto reading = std::make_shared<signalfd_siginfo>();
-  stream_->async_read_some(asio::buffer(reading.get(), sizeof *reading),
-                           [this, reading](const asio::error_code& ec, std::size_t n) {
-                             if (ec || !on_signal_) return;
+  auto info = std::make_shared<signalfd_siginfo>();
+  stream_->async_read_some(asio::buffer(info.get(), sizeof *info),
+                           [this, info](const asio::error_code& ec, std::size_t n) {
+                             if (ec || !watching_) return;
                              // A signalfd hands over whole records; anything shorter is not a
                              // signal.
-                             if (n == sizeof *reading)
-                               on_signal_(static_cast<int>(reading->ssi_signo));
-                             if (on_signal_) read_next();
+                             if (n == sizeof *info) {
+                               if (++received_ > 1) {
+                                 std::cerr << "lanchat: second signal, closing at once\n";
+                                 std::_Exit(kExitStartup);
+                               }
+                               on_first_(static_cast<int>(info->ssi_signo));
+                             }
+                             if (watching_) read_next();
                            });
 }
 

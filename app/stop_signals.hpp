@@ -16,13 +16,17 @@ namespace lanchat::app {
 // that arrived while the net thread was starting was lost: 6 hosts in 200 ignored Ctrl-C.
 class StopSignals {
  public:
+  // Blocks them, or says on stderr why it could not and returns null.
+  static std::unique_ptr<StopSignals> block();
   StopSignals();  // throws std::system_error if the signalfd cannot be made
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
-  // Calls `on_signal` with each signal's number, on `io`'s thread, until cancel().
-  void watch(asio::io_context& io, std::function<void(int)> on_signal);
+  // Calls `on_first` with the first signal's number, on `io`'s thread. A second one, while
+  // that stop takes its time, ends the process at once (exit status 1), as users expect
+  // of a second Ctrl-C.
+  void watch(asio::io_context& io, std::function<void(int)> on_first);
   // On `io`'s thread.
   void cancel();
 
@@ -33,7 +37,9 @@ class StopSignals {
   sigset_t old_mask_{};
   int fd_ = -1;
   std::unique_ptr<asio::posix::stream_descriptor> stream_;
-  std::function<void(int)> on_signal_;
+  std::function<void(int)> on_first_;
+  bool watching_ = false;
+  int received_ = 0;
 };
 
 }  // namespace lanchat::app

@@ -328,6 +328,25 @@ TEST(Cli, NickTakenAndBadNickAreReported) {
   EXPECT_NE(bad.stderr_text().find("spaces"), std::string::npos) << bad.stderr_text();
 }
 
+// Ctrl-C (or SIGTERM) in a headless join leaves as the end of input does: the room hears
+// a bye, not a dropped connection, and the exit status is 0. It used to kill the client.
+TEST(Cli, CtrlCInAHeadlessJoinSaysByeAndExitsZero) {
+  Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
+  const std::uint16_t port = start_host(host);
+  RawClient watcher(port);
+  watcher.join("watcher");
+  for (int sig : {SIGINT, SIGTERM}) {
+    Proc member({"join", "127.0.0.1:" + std::to_string(port), "--nick", "pat", "--headless"});
+    ASSERT_TRUE(member.line_with("you joined", 10s)) << member.stderr_text();
+    member.signal(sig);
+    EXPECT_EQ(member.wait(), 0) << "signal " << sig << ": " << member.stderr_text();
+    const auto leave = watcher.recv_type("leave");
+    ASSERT_TRUE(leave);
+    EXPECT_EQ((*leave)["nick"], "pat");
+    EXPECT_EQ((*leave)["reason"], "quit") << "signal " << sig;
+  }
+}
+
 TEST(Cli, PipedStdinIsDeliveredBeforeByeAndMultilineIsIndented) {
   Proc host({"host", "--headless", "--bind", "127.0.0.1", "--port", "0"});
   const std::uint16_t port = start_host(host);

@@ -26,8 +26,22 @@ int run_headless_host(const HostOptions& options) {
   // (and may write) the disk.
   std::shared_ptr<net::Store> store;
   net::StoreContents contents;
+  net::StoreOptions store_options = net::store_options(options.store, options.room);
+  bool said_waiting = false;
+  store_options.keep_waiting = [&](long holder) {
+    if (!said_waiting) {
+      said_waiting = true;
+      std::cerr << "lanchat: waiting for another lanchat host"
+                << (holder > 0 ? " (process " + std::to_string(holder) + ")" : std::string())
+                << " to let go of this room's history\n";
+    }
+    return !signals->pending();
+  };
   try {
-    store = net::Store::open(net::store_options(options.store, options.room), contents);
+    store = net::Store::open(store_options, contents);
+  } catch (const net::StoreCancelled&) {
+    std::cerr << "lanchat: stopped before the server started\n";
+    return 0;  // what was asked for: Ctrl-C or SIGTERM ends a host with 0
   } catch (const net::StoreError& e) {
     std::cerr << "lanchat: " << e.what() << "\n";
     return kExitStartup;

@@ -32,11 +32,15 @@ void NetControl::host(const ui::HostRequest& r) {
   server_id_ = server_->id();
   hosting_ = r;
   awaiting_listen_ = true;
-  join_starter();
+  join_starter();  // quick: drop_server told it to give up
   const std::filesystem::path data_dir =
       store_settings_.data_dir.empty() ? net::default_data_dir() : store_settings_.data_dir;
-  starter_ = std::thread([this, s = server_, options = net::store_options(store_settings_, r.room),
-                          cfg, data_dir]() mutable {
+  auto dropped = std::make_shared<std::atomic<bool>>(false);
+  starter_dropped_ = dropped;
+  net::StoreOptions options = net::store_options(store_settings_, r.room);
+  options.keep_waiting = [dropped](long) { return !dropped->load(); };
+  starter_ = std::thread([this, s = server_, options = std::move(options), cfg, data_dir,
+                          dropped]() mutable {
     net::name_this_thread("lanchat-start");
     net::StoreContents contents;
     std::shared_ptr<net::Store> store;
@@ -49,7 +53,11 @@ void NetControl::host(const ui::HostRequest& r) {
     } catch (const std::exception& e) {
       error = e.what();
     }
+    // Left or closed meanwhile: the store closes here, off the net thread.
+    if (dropped->load()) return;
     net_.post([s, store = std::move(store), contents = std::move(contents), error, cfg]() mutable {
+      // Dropped after the check above: its stop is already queued ahead of this.
+      if (s->stopping()) return;
       if (!error.empty()) {
         s->fail(error);
         return;
@@ -250,6 +258,7 @@ void NetControl::drop_client() {
 }
 
 void NetControl::drop_server(std::string reason) {
+  if (starter_dropped_) starter_dropped_->store(true);
   awaiting_listen_ = false;
   server_id_ = 0;
   if (!server_) return;
@@ -281,6 +290,7 @@ void NetControl::refresh_rooms() {
 }
 
 void NetControl::shutdown() {
+  if (starter_dropped_) starter_dropped_->store(true);
   join_starter();
   if (!net_.running()) return;
   browse(false, 0);

@@ -3,6 +3,7 @@
 // client. The only place where UI actions become posts to the net thread, and the one
 // that knows which server and client instances are ours: events from any other (one we
 // already let go of, still winding down) are not for the UI.
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -79,6 +80,10 @@ class NetControl {
   // Opens a hosted room's store (disk reads) off both the UI and the net thread, then
   // posts the server's start to the net thread.
   std::thread starter_;
+  // Set when the server it starts is dropped: the starter stops waiting for the room's
+  // store (another host, or our own last one, may hold it for seconds) and starts nothing,
+  // so joining it never keeps the UI thread.
+  std::shared_ptr<std::atomic<bool>> starter_dropped_;
   net::EventQueue& events_;
   net::NetThread net_;
   std::shared_ptr<net::Server> server_;

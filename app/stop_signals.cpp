@@ -63,6 +63,12 @@ void StopSignals::cancel() {
   stream_->cancel(ignored);
 }
 
+bool StopSignals::pending() const {
+  sigset_t waiting;
+  if (::sigpending(&waiting) != 0) return false;
+  return ::sigismember(&waiting, SIGINT) == 1 || ::sigismember(&waiting, SIGTERM) == 1;
+}
+
 void StopSignals::read_next() {
   // The buffer is shared with the read, so that it outlives this object if the context
   // is destroyed with the read still queued.

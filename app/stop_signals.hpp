@@ -29,6 +29,9 @@ class StopSignals {
   void watch(asio::io_context& io, std::function<void(int)> on_first);
   // On `io`'s thread.
   void cancel();
+  // True once SIGINT or SIGTERM waits to be read: for a front end that is not watching
+  // yet (still opening the room's store) and should give up what it waits for.
+  bool pending() const;
 
  private:
   void read_next();

@@ -297,7 +297,7 @@ Store::Lock::~Lock() {
   if (fd >= 0) ::close(fd);  // closing the last descriptor releases the flock
 }
 
-Store::Lock Store::lock_file(const fs::path& store, std::chrono::milliseconds wait) {
+Store::Lock Store::lock_file(const fs::path& store, const StoreOptions& options) {
   const std::string path = store.string() + ".lock";
   Lock lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   const int fd = lock.fd;
@@ -306,16 +306,20 @@ Store::Lock Store::lock_file(const fs::path& store, std::chrono::milliseconds wa
                      ". Choose a folder you can write to with --data-dir, or run with "
                      "--no-store.");
   }
-  const auto deadline = Clock::now() + wait;
+  const auto deadline = Clock::now() + options.lock_wait;
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     if (errno != EWOULDBLOCK) {
       throw StoreError("cannot lock " + path + ": " + std::strerror(errno) + ".");
     }
+    char text[32] = {};
+    const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+    const long pid = n > 0 ? std::strtol(text, nullptr, 10) : 0;
+    if (options.keep_waiting && !options.keep_waiting(pid)) {
+      throw StoreCancelled("gave up waiting for " + store.string() +
+                           ", which another lanchat host still holds");
+    }
     if (Clock::now() >= deadline) {
-      char text[32] = {};
-      const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
-      const long pid = n > 0 ? std::strtol(text, nullptr, 10) : 0;
       throw StoreError(store.string() + " is in use by another lanchat host" +
                        (pid > 0 ? " (process " + std::to_string(pid) + ")" : std::string()) +
                        ": a room's history is kept by one host at a time. Stop that host, "
@@ -352,7 +356,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, StoreContents& c
       throw StoreError(path + " is not a file." + leave_it);
     }
   }
-  Lock lock = memory ? Lock() : lock_file(options.file, options.lock_wait);
+  Lock lock = memory ? Lock() : lock_file(options.file, options);
   std::unique_ptr<Db> w;
   try {
     w = open_db(memory ? ":memory:" : path,

@@ -52,6 +52,10 @@ struct StoreOptions {
   // How long open() waits for another holder of the store to let go: a host that was just
   // stopped (the window's own, restarted for the same room) still writes its last batch.
   std::chrono::milliseconds lock_wait{5000};
+  // Asked every 20 ms while open() waits for that holder, on the opening thread, with the
+  // holder's process number (0 if unknown): false gives up at once with StoreCancelled.
+  // A window that leaves, or a host that is interrupted, must not wait the whole lock_wait.
+  std::function<bool(long holder)> keep_waiting;
 };
 
 // What the store held when it was opened.
@@ -79,6 +83,12 @@ struct StoreStatus {
 class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// open() gave up waiting for another host's lock because its keep_waiting said so.
+class StoreCancelled : public StoreError {
+ public:
+  using StoreError::StoreError;
 };
 
 // The command line's choices about history, for whichever room is hosted.
@@ -174,7 +184,7 @@ class Store {
     ~Lock();
     int fd;
   };
-  static Lock lock_file(const std::filesystem::path& store, std::chrono::milliseconds wait);
+  static Lock lock_file(const std::filesystem::path& store, const StoreOptions& options);
 
   Store(const StoreOptions& options, Lock lock, std::unique_ptr<Db> writer,
         std::unique_ptr<Db> reader);

@@ -111,6 +111,7 @@ class Proc {
     in_ = -1;
   }
   void signal(int sig) { kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   // Next stdout line, or nothing after the timeout.
   std::optional<std::string> line(std::chrono::milliseconds timeout = 5s) {
@@ -141,14 +142,13 @@ class Proc {
     }
     return -1;
   }
-  // Everything on stderr so far (call after the process exited).
+  // Everything on stderr so far.
   std::string stderr_text() {
-    std::string all = err_buf_;
     char buf[4096];
     fcntl(err_, F_SETFL, O_NONBLOCK);
     for (ssize_t n; (n = ::read(err_, buf, sizeof buf)) > 0;)
-      all.append(buf, static_cast<std::size_t>(n));
-    return all;
+      err_buf_.append(buf, static_cast<std::size_t>(n));
+    return err_buf_;
   }
 
  private:
@@ -602,6 +602,29 @@ TEST(Cli, AStoreThatCannotBeReadStopsTheStartWithTheFileAndTheFixAndIsLeftAlone)
   Proc memory({"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--no-store",
                "--data-dir", data.string()});
   EXPECT_GT(start_host(memory), 0);
+}
+
+// A second host of a room that is in use says at once that it waits for the first, and
+// Ctrl-C ends that wait (a host still starting cannot read its signals yet).
+TEST(Cli, ASecondHostOfARoomSaysItWaitsAndCtrlCEndsTheWait) {
+  const auto data = fresh_data_dir("held");
+  Proc first(
+      {"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--data-dir", data.string()});
+  ASSERT_GT(start_host(first), 0);
+  Proc second(
+      {"host", "--headless", "--bind", "127.0.0.1", "--port", "0", "--data-dir", data.string()});
+  const std::string waiting = "waiting for another lanchat host (process " +
+                              std::to_string(first.pid()) + ") to let go of this room's history";
+  ASSERT_TRUE(eventually([&] { return second.stderr_text().find(waiting) != std::string::npos; }))
+      << second.stderr_text();
+  second.signal(SIGINT);
+  EXPECT_EQ(second.wait(), 0) << second.stderr_text();
+  EXPECT_NE(second.stderr_text().find("stopped before the server started"), std::string::npos)
+      << second.stderr_text();
+  EXPECT_FALSE(second.line(100ms)) << "no listening line: it never served";
+
+  first.signal(SIGTERM);
+  EXPECT_EQ(first.wait(), 0) << first.stderr_text();
 }
 
 TEST(Cli, AFolderThatCannotBeWrittenIsAClearErrorAtStart) {

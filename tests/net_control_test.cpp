@@ -3,8 +3,12 @@
 // real sockets on 127.0.0.1.
 #include "app/net_control.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <future>
 #include <thread>
 
 #include "tests/support.hpp"
@@ -48,6 +52,25 @@ class Loop {
       seen.push_back({e, owned});
     }
     return true;
+  }
+  // Hosted rooms keep their history in `dir`, as with --data-dir.
+  net::StoreSettings keep_history_in(const std::filesystem::path& dir) {
+    net::StoreSettings disk;
+    disk.data_dir = dir;
+    net.set_store_settings(disk);
+    return disk;
+  }
+  // What the launcher's Host button does.
+  void host(const ui::HostRequest& r) {
+    ui.begin_host(r);
+    net.host(r);
+  }
+  void leave() {
+    net.leave();
+    ui.back_to_launcher();
+  }
+  bool joined(std::chrono::milliseconds timeout = 5s) {
+    return pump_until([&] { return ui.chat.connection() == ui::Connection::joined; }, timeout);
   }
   template <class T>
   int count(bool owned) const {
@@ -110,13 +133,10 @@ TEST(NetControl, AnOldServersLastEventsDoNotTouchTheNewOne) {
 TEST(NetControl, HostingTheSameRoomAgainAtOnceStartsWithEverythingTheOldServerWrote) {
   TempDir dir;
   Loop loop;
-  net::StoreSettings disk;
-  disk.data_dir = dir.path;
-  loop.net.set_store_settings(disk);
+  loop.keep_history_in(dir.path);
   const auto first = host_request(free_port(), "host");
-  loop.ui.begin_host(first);
-  loop.net.host(first);
-  ASSERT_TRUE(loop.pump_until([&] { return loop.ui.chat.connection() == ui::Connection::joined; }));
+  loop.host(first);
+  ASSERT_TRUE(loop.joined());
   RawClient guest(first.port);  // keeps the old server closing for a moment
   guest.join("guest");
   std::string burst;
@@ -125,13 +145,10 @@ TEST(NetControl, HostingTheSameRoomAgainAtOnceStartsWithEverythingTheOldServerWr
   guest.send_raw(burst);
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(guest.recv_type("msg")) << i;
 
-  loop.net.leave();
-  loop.ui.back_to_launcher();
+  loop.leave();
   const auto second = host_request(free_port(), "host");
-  loop.ui.begin_host(second);
-  loop.net.host(second);
-  ASSERT_TRUE(
-      loop.pump_until([&] { return loop.ui.chat.connection() == ui::Connection::joined; }, 15s));
+  loop.host(second);
+  ASSERT_TRUE(loop.joined(15s));
   EXPECT_EQ(loop.ui.server.state(), ui::ServerState::running);
   RawClient late(second.port);
   const json w = late.join("late");
@@ -141,6 +158,57 @@ TEST(NetControl, HostingTheSameRoomAgainAtOnceStartsWithEverythingTheOldServerWr
   const auto m = late.recv_type("msg");
   ASSERT_TRUE(m);
   EXPECT_GT((*m)["id"].get<std::uint64_t>(), w["history"].back()["id"].get<std::uint64_t>());
+}
+
+// Another host holds the room's store, so our server waits for it: leaving must end that
+// wait, not keep the window (the next Host joins the waiting starter on the UI thread),
+// and the server that never started must not start later, holding the port and the store.
+TEST(NetControl, LeavingWhileTheRoomsStoreIsHeldElsewhereNeitherFreezesNorLeavesAServer) {
+  TempDir dir;
+  Loop loop;
+  const net::StoreSettings disk = loop.keep_history_in(dir.path);
+  const auto held = host_request(free_port(), "host");
+  const std::filesystem::path store = net::store_options(disk, held.room).file;
+  std::filesystem::create_directories(store.parent_path());
+  const int other_host = ::open((store.string() + ".lock").c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(other_host, 0);
+  ASSERT_EQ(::flock(other_host, LOCK_EX), 0);
+
+  loop.host(held);  // waits for the other host, for up to 5 s
+  std::this_thread::sleep_for(100ms);
+  loop.leave();
+  auto elsewhere = host_request(free_port(), "host");
+  elsewhere.room = "Lab 3";
+  loop.ui.begin_host(elsewhere);
+  auto hosting = std::async(std::launch::async, [&] { loop.net.host(elsewhere); });
+  ASSERT_EQ(hosting.wait_for(2s), std::future_status::ready)
+      << "Host waited for the left server's store (the lock is still held)";
+  ASSERT_TRUE(loop.joined());
+  EXPECT_EQ(loop.ui.server.state(), ui::ServerState::running);
+
+  // The other host goes; the room is free, and nothing of ours took it meanwhile.
+  ::close(other_host);
+  loop.leave();
+  loop.host(held);
+  ASSERT_TRUE(loop.joined());
+  EXPECT_EQ(loop.ui.server.address(), "127.0.0.1:" + std::to_string(held.port));
+}
+
+// Leave the moment Host was pressed, before the server could start: its start, still on
+// the way, must not open the port and the room's store for a server nobody owns.
+TEST(NetControl, LeavingBeforeTheServerStartedLeavesNothingListening) {
+  TempDir dir;
+  Loop loop;
+  loop.keep_history_in(dir.path);
+  const auto r = host_request(free_port(), "host");
+  for (int i = 0; i < 5; ++i) {
+    loop.host(r);
+    loop.leave();
+  }
+  loop.host(r);
+  ASSERT_TRUE(loop.joined()) << "the same port and room again";
+  EXPECT_EQ(loop.ui.server.state(), ui::ServerState::running);
+  EXPECT_EQ(loop.ui.server.address(), "127.0.0.1:" + std::to_string(r.port));
 }
 
 // The host's own client cannot join (its nick is refused): the window stays in host mode,

@@ -390,6 +390,33 @@ TEST(Store, OneHostAtATimeAndTheNextGetsItOnceTheLastHasWrittenEverything) {
   EXPECT_EQ(c2.count, 500u);
 }
 
+// A wait for another host's store can be given up (the window left, Ctrl-C): keep_waiting
+// is asked while waiting, with the holder's process number, and its no ends the wait.
+TEST(Store, AWaitForAnotherHostsStoreEndsWhenItsAskerSaysSo) {
+  TempDir dir;
+  StoreOptions o = file_in(dir);
+  net::StoreContents c;
+  auto first = net::Store::open(o, c);
+  first->append({1, 1, "alice", "m", false});
+
+  o.lock_wait = 1h;  // only the asker can end this wait
+  std::vector<long> holders;
+  o.keep_waiting = [&](long holder) {
+    holders.push_back(holder);
+    return holders.size() < 3;
+  };
+  net::StoreContents c2;
+  EXPECT_THROW(net::Store::open(o, c2), net::StoreCancelled);
+  ASSERT_EQ(holders.size(), 3u);
+  EXPECT_EQ(holders.front(), static_cast<long>(::getpid()));
+
+  first.reset();
+  holders.clear();
+  auto second = net::Store::open(o, c2);  // free: nobody is asked
+  EXPECT_TRUE(holders.empty());
+  EXPECT_EQ(c2.last_id, 1u);
+}
+
 TEST(Store, AnotherProgramsSqliteFileIsNotMistakenForAStore) {
   TempDir dir;
   StoreOptions o = file_in(dir);

@@ -390,7 +390,8 @@ def busy_room_bench(args, tmp, reps=3):
             r = busy_room_once(args, binary, tmp, f"{name}-{rep}")
             print(f"  busy room [{name}]: {r['cpu_cores']:.2f} cores, event to screen p99 "
                   f"{r['event_to_screen_us']['p99'] / 1000:.1f} ms, users settled "
-                  f"{r['users_settled_ms']} ms", file=sys.stderr)
+                  + (f"{r['users_settled_ms']:.0f} ms" if r["users_settled_ms"] is not None
+                     else "not within 10 s"), file=sys.stderr)
             runs[name].append(r)
     return {name: sorted(rs, key=lambda r: r["cpu_cores"])[len(rs) // 2] for name, rs in runs.items()}
 

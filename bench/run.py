@@ -381,6 +381,11 @@ def busy_room_once(args, binary, tmp, tag):
     return out
 
 
+def settled_text(ms):
+    """How long the users list took to show only the host (None: it never did)."""
+    return f"{ms:.0f} ms" if ms is not None else "not within 10 s"
+
+
 def busy_room_bench(args, tmp, reps=3):
     """busy_room_once for this build and, with --baseline, the baseline, interleaved."""
     builds = [("lanchat", args.lanchat)] + ([("baseline", args.baseline)] if args.baseline else [])
@@ -390,8 +395,7 @@ def busy_room_bench(args, tmp, reps=3):
             r = busy_room_once(args, binary, tmp, f"{name}-{rep}")
             print(f"  busy room [{name}]: {r['cpu_cores']:.2f} cores, event to screen p99 "
                   f"{r['event_to_screen_us']['p99'] / 1000:.1f} ms, users settled "
-                  + (f"{r['users_settled_ms']:.0f} ms" if r["users_settled_ms"] is not None
-                     else "not within 10 s"), file=sys.stderr)
+                  f"{settled_text(r['users_settled_ms'])}", file=sys.stderr)
             runs[name].append(r)
     return {name: sorted(rs, key=lambda r: r["cpu_cores"])[len(rs) // 2] for name, rs in runs.items()}
 
@@ -413,8 +417,7 @@ def print_busy_room(b):
         f"{b[n]['typing_ms'][len(b[n]['typing_ms']) // 2]:.0f} / {max(b[n]['typing_ms']):.0f} ms"
         for n in names) + " |")
     print("| users list shows only the host, after the 300 left | " + " | ".join(
-        f"{b[n]['users_settled_ms']:.0f} ms" if b[n]["users_settled_ms"] is not None else "not within 10 s"
-        for n in names) + " |")
+        settled_text(b[n]["users_settled_ms"]) for n in names) + " |")
     if len(names) == 2:
         print(f"| CPU, this build / baseline | {b[names[0]]['cpu_cores'] / b[names[1]]['cpu_cores']:.2f}x | |")
     print()
